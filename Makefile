@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint types unit clean
+
+install: $(STAMP)
+
+# Re-install whenever the project's metadata changes; a plain `make test` on a fresh clone
+# creates the virtualenv first.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (set PYTHON=...)" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy domain cli policies tests
+
+unit: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint types unit
+
+# For now the rules engine and its CLI are what runs; the Temporal worker, the API and the demo
+# cases join `make run` as they are built.
+run: install
+	@echo "== retirement rules: a man born 1966-05 =="
+	@$(BIN)/retirement rules retirement-date --category male 1966-05
+	@echo
+	@$(BIN)/retirement rules timeline --birth-month 1966-05 --category male
+	@echo
+	@echo "Not there yet: the Temporal dev server, worker and API (see README, 'Status')."
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis

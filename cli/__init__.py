@@ -1,0 +1,1 @@
+"""The ``retirement`` command line: rules calculators now, operations tools as they arrive."""

@@ -1,0 +1,65 @@
+"""Entry point of the ``retirement`` console script."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO, NoReturn
+
+from cli.rules import UsageError, add_rules_commands, run_rules
+from domain.idcard import InvalidIdNumber
+from domain.pension import PensionInputError
+from domain.policy import PolicyError
+from domain.workdays import CalendarNotCovered
+
+PROG = "retirement"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments give one clear line on stderr and exit status 2, never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Jilin 'retirement as one thing' service tools")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_rules_commands(sub)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
+    """Run one command and return its exit status (for tests and for :func:`main`)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    stream = out or sys.stdout
+    try:
+        return run_rules(args, stream)
+    except (
+        UsageError,
+        PolicyError,
+        PensionInputError,
+        CalendarNotCovered,
+        InvalidIdNumber,
+    ) as exc:
+        sys.stderr.write(f"{PROG}: {exc}\n")
+        return 2
+
+
+def main() -> NoReturn:
+    try:
+        status = run()
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:
+        status = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit, not sys.exit: after Temporal's Rust core has run, CPython can crash during
+    # interpreter finalisation and turn a success into exit 134/139 (engineering.md). Output is
+    # flushed above, so the status we return is the command's real one.
+    os._exit(status)
