@@ -1,0 +1,81 @@
+from decimal import Decimal
+
+import pytest
+
+from domain.months import YearMonth
+from domain.pension import PensionInputError, estimate_pension, months_divisor
+from domain.policy import Policy
+
+
+def test_worked_example(policy: Policy) -> None:
+    # A man born 1966-01 retires 2026-05 at 60y4m. Wage base 2025-07..2026-06: W = 7322.
+    # index 1.2 -> indexed wage 7322 × 1.2 = 8786.40; years 30 actual + 5 deemed = 35.
+    #   basic        = (7322 + 8786.4) / 2 × 35 × 1%  = 8054.2 × 0.35       = 2818.97
+    #   personal     = 150000 / 139 (age 60)          = 1079.1366…          → 1079.14
+    #   transitional = 8786.4 × 5 × 1.2%              = 527.184             → 527.18
+    #   total        = 2818.97 + 1079.14 + 527.18                           = 4425.29
+    est = estimate_pension(
+        retirement_month=YearMonth(2026, 5), age_years=60, age_months=4,
+        contribution_index=Decimal("1.2"), actual_years=Decimal(30), deemed_years=Decimal(5),
+        account_balance=Decimal(150000), policy=policy,
+    )  # fmt: skip
+    assert (est.wage_base, est.wage_base_provisional) == (Decimal(7322), False)
+    assert est.basic == Decimal("2818.97")
+    assert est.personal_account == Decimal("1079.14")
+    assert est.transitional == Decimal("527.18")
+    assert est.total == Decimal("4425.29")
+    assert all(isinstance(v, Decimal) for v in (est.basic, est.personal_account, est.total))
+
+
+def test_changchun_wage_and_half_up_rounding(policy: Policy) -> None:
+    # W = 7978, index 0.6 -> 4786.8; 15 actual years, no deemed years, age 55 (divisor 170).
+    #   basic    = (7978 + 4786.8) / 2 × 15 × 1% = 6382.4 × 0.15 = 957.36
+    #   personal = 20000.85 / 170 = 117.6520… → 117.65
+    est = estimate_pension(
+        retirement_month=YearMonth(2025, 7), age_years=55, age_months=0,
+        contribution_index=Decimal("0.6"), actual_years=Decimal(15), deemed_years=Decimal(0),
+        account_balance=Decimal("20000.85"), policy=policy, wage_area="changchun",
+    )  # fmt: skip
+    assert (est.basic, est.personal_account, est.transitional) == (
+        Decimal("957.36"),
+        Decimal("117.65"),
+        Decimal("0.00"),
+    )
+
+
+def test_future_retirement_uses_the_latest_base_flagged_provisional(policy: Policy) -> None:
+    est = estimate_pension(
+        retirement_month=YearMonth(2031, 5), age_years=61, age_months=4,
+        contribution_index=Decimal(1), actual_years=Decimal(20), deemed_years=Decimal(0),
+        account_balance=Decimal(0), policy=policy,
+    )  # fmt: skip
+    assert est.wage_base_provisional
+    assert est.wage_base_period == "2025-07..2026-06"
+
+
+def test_divisor_interpolation_is_a_policy_switch(policy: Policy) -> None:
+    assert months_divisor(60, 3, policy) == 139
+    divisor = policy.pension.divisor.model_copy(update={"interpolate_months": True})
+    pension = policy.pension.model_copy(update={"divisor": divisor})
+    interpolating = policy.model_copy(update={"pension": pension})
+    # 139 - (139 - 132) × 3/12 = 137.25
+    assert months_divisor(60, 3, interpolating) == Decimal("137.25")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"age_years": 39}, "no months divisor"),
+        ({"wage_area": "shanghai"}, "no wage base for area"),
+        ({"contribution_index": Decimal(0)}, "index"),
+        ({"age_months": 12}, "0..11"),
+    ],
+)
+def test_bad_inputs(policy: Policy, kwargs: dict[str, object], message: str) -> None:
+    base: dict[str, object] = {
+        "retirement_month": YearMonth(2026, 1), "age_years": 60, "age_months": 0,
+        "contribution_index": Decimal(1), "actual_years": Decimal(20),
+        "deemed_years": Decimal(0), "account_balance": Decimal(0),
+    }  # fmt: skip
+    with pytest.raises(PensionInputError, match=message):
+        estimate_pension(**{**base, **kwargs}, policy=policy)  # type: ignore[arg-type]
