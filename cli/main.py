@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import IO, NoReturn
 
 from cli.rules import UsageError, add_rules_commands, run_rules
-from domain.idcard import InvalidIdNumber
-from domain.pension import PensionInputError
-from domain.policy import PolicyError
-from domain.workdays import CalendarNotCovered
 
 PROG = "retirement"
 
@@ -39,13 +36,9 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     stream = out or sys.stdout
     try:
         return run_rules(args, stream)
-    except (
-        UsageError,
-        PolicyError,
-        PensionInputError,
-        CalendarNotCovered,
-        InvalidIdNumber,
-    ) as exc:
+    except (UsageError, ValueError, ArithmeticError) as exc:
+        # Every input the rules refuse is a ValueError with a readable reason (InvalidIdNumber,
+        # PolicyError, PensionInputError, CalendarNotCovered, a month out of range).
         sys.stderr.write(f"{PROG}: {exc}\n")
         return 2
 
@@ -57,7 +50,11 @@ def main() -> NoReturn:
         status = exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
         status = 130
-    sys.stdout.flush()
+    except BrokenPipeError:
+        status = 141  # as if killed by SIGPIPE, like any Unix tool whose reader left
+    # A reader that went away (`… | head`) is not a failure of ours to report.
+    with contextlib.suppress(BrokenPipeError):
+        sys.stdout.flush()
     sys.stderr.flush()
     # os._exit, not sys.exit: after Temporal's Rust core has run, CPython can crash during
     # interpreter finalisation and turn a success into exit 134/139 (engineering.md). Output is

@@ -26,7 +26,7 @@ from domain.flexible import flexible_retirement
 from domain.idcard import InvalidIdNumber, parse_id_number
 from domain.medical import medical_retiree_check
 from domain.months import YearMonth
-from domain.pension import estimate_pension
+from domain.pension import MAX_BALANCE, MAX_INDEX, MAX_YEARS, estimate_pension
 from domain.policy import Category, ClerkTask, Gender, Policy, SpecialJobKind
 from domain.statutory import StatutoryRetirement, category_gender, statutory_retirement
 from domain.timeline import CHINA_TZ, case_timeline, clerk_due, working_calendar
@@ -59,11 +59,17 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
-def _non_negative(text: str) -> Decimal:
-    value = _decimal(text)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
+def _bounded(upper: Decimal) -> Callable[[str], Decimal]:
+    def parse(text: str) -> Decimal:
+        value = _decimal(text)
+        if not 0 <= value <= upper:
+            raise ValueError(f"must be between 0 and {upper:f}")
+        return value
+
+    return parse
+
+
+_years = _bounded(MAX_YEARS)
 
 
 def _special_job(text: str) -> SpecialJobPeriod:
@@ -74,14 +80,14 @@ def _special_job(text: str) -> SpecialJobPeriod:
         job = SpecialJobKind(kind)
     except ValueError:
         raise ValueError(f"kinds are {', '.join(k.value for k in SpecialJobKind)}") from None
-    return SpecialJobPeriod(job, _non_negative(years))
+    return SpecialJobPeriod(job, _years(years))
 
 
 MONTH = _typed(YearMonth.parse, "a month YYYY-MM")
 DAY = _typed(date.fromisoformat, "a date YYYY-MM-DD")
-YEARS = _typed(_non_negative, "a number of years")
-AMOUNT = _typed(_non_negative, "an amount")
-INDEX = _typed(_decimal, "a number")
+YEARS = _typed(_years, "a number of years")
+AMOUNT = _typed(_bounded(MAX_BALANCE), "an amount")
+INDEX = _typed(_bounded(MAX_INDEX), "a contribution index")
 SPECIAL_JOB = _typed(_special_job, "KIND=YEARS")
 
 

@@ -6,6 +6,7 @@ attributes (see :func:`mask`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +23,9 @@ _PROVINCES = frozenset(
     }
 )  # fmt: skip
 EARLIEST_BIRTH_YEAR = 1900
+# ASCII digits only: str.isdigit() would accept full-width and superscript digits.
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+_DIGITS15 = re.compile(r"[0-9]{15}", re.ASCII)
 
 
 class InvalidIdNumber(ValueError):
@@ -65,7 +69,7 @@ def parse_id_number(text: str, today: date) -> IdNumber:
         raise InvalidIdNumber(
             "length", f"an ID number has 18 characters (or 15), not {len(number)}"
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if _SHAPE.fullmatch(number) is None:
         raise InvalidIdNumber("characters", "an ID number is 17 digits followed by a digit or X")
     region = number[:6]
     if region[:2] not in _PROVINCES:
@@ -82,7 +86,7 @@ def parse_id_number(text: str, today: date) -> IdNumber:
 
 def upgrade_15_to_18(number: str) -> str:
     """Convert a legacy 15-digit number (births 1900-1999, no check) to its 18-digit form."""
-    if len(number) != 15 or not number.isdigit():
+    if _DIGITS15.fullmatch(number) is None:
         raise InvalidIdNumber("characters", "a 15-digit ID number has digits only")
     first17 = number[:6] + "19" + number[6:]
     return first17 + check_character(first17)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.pension import MAX_YEARS
 from domain.policy import Gender, Policy
 
 
@@ -46,6 +47,9 @@ def medical_retiree_check(
     region_code: str,
     policy: Policy,
 ) -> MedicalCheck:
+    for name, years in (("actual", actual_years), ("deemed", deemed_years)):
+        if not 0 <= years <= MAX_YEARS:
+            raise ValueError(f"{name} years must be 0..{MAX_YEARS}")
     thresholds = policy.medical.thresholds
     region = region_code if region_code in thresholds else "default"
     rule = thresholds[region]

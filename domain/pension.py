@@ -18,6 +18,9 @@ from domain.months import YearMonth
 from domain.policy import Policy, WageBase
 
 FEN = Decimal("0.01")
+MAX_YEARS = Decimal(80)
+MAX_INDEX = Decimal(10)  # contribution bases are capped at 3× the average wage; 10 is generous
+MAX_BALANCE = Decimal(10) ** 10  # yuan; far above any personal account
 
 
 class PensionInputError(ValueError):
@@ -60,10 +63,13 @@ def estimate_pension(
     wage_area: str | None = None,
 ) -> PensionEstimate:
     """Estimate the monthly pension; :class:`PensionInputError` when the inputs don't fit."""
-    if contribution_index <= 0:
-        raise PensionInputError("the average contribution index must be positive")
-    if actual_years < 0 or deemed_years < 0 or account_balance < 0:
-        raise PensionInputError("years and the account balance must not be negative")
+    if not 0 < contribution_index <= MAX_INDEX:
+        raise PensionInputError(f"the average contribution index must be in (0, {MAX_INDEX}]")
+    for name, years in (("actual", actual_years), ("deemed", deemed_years)):
+        if not 0 <= years <= MAX_YEARS:
+            raise PensionInputError(f"{name} years must be 0..{MAX_YEARS}")
+    if not 0 <= account_balance <= MAX_BALANCE:
+        raise PensionInputError(f"the account balance must be 0..{MAX_BALANCE:f} yuan")
     if not 0 <= age_months <= 11:
         raise PensionInputError("age months must be 0..11")
     rules = policy.pension

@@ -29,4 +29,6 @@ def load_policy(path: Path | str | None = None) -> Policy:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(f"cannot read policy file {file}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"policy file {file} is not UTF-8 text: {exc.reason}") from exc
     return parse_policy(text, str(file))
