@@ -148,6 +148,7 @@ class ClerkTask(StrEnum):
     PENSION_CONFIRMATION = "pension-confirmation"
     MEDICAL_CONFIRMATION = "medical-confirmation"
     PROVIDENT_FUND = "provident-fund"
+    DEPARTMENT_ISSUE = "department-issue"
 
 
 class ClerkSla(Provenance):

@@ -1,0 +1,201 @@
+"""Arguments and results of the department steps (activities) and of the read-model projection.
+
+Every command with a side effect carries an ``idempotency_key``: the department records it with
+the effect, and a retry with the same key returns the first receipt (``duplicate = true``)
+instead of doing it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from contracts.case import Actor, Declaration, Department, Model, Person, RegionCode, Text, Years
+from contracts.workflow import CaseSnapshot, ContributionProblem
+from domain.months import YearMonth
+
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=200)]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 10)]
+
+
+class DepartmentRefusalInfo(Model):
+    """Details of a business refusal (non-retryable): it becomes a task for a clerk."""
+
+    department: Department
+    step: str
+    reason: Text
+
+
+class Receipt(Model):
+    reference: str
+    duplicate: bool = False
+
+
+class PersonQuery(Model):
+    case_id: str
+    id_number: str
+
+
+class HouseholdStep(StrEnum):
+    DECLARATION = "declaration"
+    PRE_REVIEW = "pre-review"
+    APPROVAL = "approval"
+
+
+class HouseholdCheck(Model):
+    case_id: str
+    step: HouseholdStep
+    id_number: str
+    name: str
+    region_code: RegionCode
+
+
+class HouseholdResult(Model):
+    matches: bool
+    detail: Text = ""
+
+
+class PrereviewPush(Model):
+    """HR pushes the approved pre-review data (and archive references) to social insurance."""
+
+    idempotency_key: IdempotencyKey
+    case_id: str
+    person: Person
+    declaration: Declaration
+    retirement_month: YearMonth
+
+
+class SettleCommand(Model):
+    idempotency_key: IdempotencyKey
+    case_id: str
+    id_number: str
+    problem: ContributionProblem
+    note: Text = ""
+    actor: Actor
+
+
+class ApprovalCommand(Model):
+    idempotency_key: IdempotencyKey
+    case_id: str
+    id_number: str
+    retirement_month: YearMonth
+    approver: Actor
+
+
+class RetireeSwitch(Model):
+    """Social insurance: contributor → retiree from the retirement month."""
+
+    idempotency_key: IdempotencyKey
+    case_id: str
+    id_number: str
+    effective_month: YearMonth
+
+
+class PensionAward(Model):
+    """The confirmed pension and its payment schedule, paid from ``first_month``."""
+
+    idempotency_key: IdempotencyKey
+    case_id: str
+    id_number: str
+    first_month: YearMonth
+    monthly_amount: Money
+    basic: Money
+    personal_account: Money
+    transitional: Money
+    confirmed_by: Actor
+
+
+class MedicalRecord(Model):
+    actual_years: Years
+    deemed_years: Years
+
+
+class MedicalOutcome(StrEnum):
+    RETIREE = "retiree"  # switched to retiree cover, no further contributions
+    SHORTFALL = "shortfall"  # notified of the years still to pay
+
+
+class MedicalSwitch(Model):
+    idempotency_key: IdempotencyKey
+    case_id: str
+    id_number: str
+    outcome: MedicalOutcome
+    total_years: Years
+    shortfall_years: Years
+    effective_month: YearMonth
+
+
+class FundAccountStatus(StrEnum):
+    ACTIVE = "active"
+    FROZEN = "frozen"  # by a court or an investigation: no payout until lifted
+    SEALED = "sealed"  # 封存
+    CLOSED = "closed"  # 销户
+
+
+class FundAccount(Model):
+    found: bool
+    balance: Money = Decimal(0)
+    status: FundAccountStatus | None = None
+    card_last4: str | None = None
+
+
+class FundWithdrawal(Model):
+    """Seal the account, pay the whole balance to the person's own card, close the account."""
+
+    idempotency_key: IdempotencyKey
+    case_id: str
+    id_number: str
+    approved_by: Actor
+
+
+class FundReceipt(Model):
+    payout_id: str
+    amount: Money
+    card_last4: str | None
+    duplicate: bool = False
+
+
+class RewardNoticeRecord(Model):
+    idempotency_key: IdempotencyKey
+    case_id: str
+    id_number: str
+    concerns: bool
+
+
+class Notification(Model):
+    """A message to a person or a queue (``clerk``/``supervisor`` recipients are
+    ``department@region`` queues). Sent once per idempotency key."""
+
+    idempotency_key: IdempotencyKey
+    case_id: str
+    recipient_role: str
+    recipient: str
+    kind: str
+    subject: Text
+    body: Text = ""
+
+
+class AuditEntry(Model):
+    """One accepted action on a case, as the audit log keeps it."""
+
+    id: str = Field(description="unique per case and action; re-projection is a no-op")
+    case_id: str
+    at: datetime
+    actor: Actor
+    action: str
+    detail: Text = ""
+    result: str = "accepted"
+
+
+class Projection(Model):
+    """The read model's copy of a case: written whenever the case changes, newest version wins."""
+
+    case_id: str
+    person_key: str
+    id_number: str
+    snapshot: CaseSnapshot
+    audit: list[AuditEntry] = []
