@@ -22,22 +22,16 @@ lint: install
 	$(BIN)/ruff format --check .
 
 types: install
-	$(BIN)/mypy domain cli policies tests
+	$(BIN)/mypy domain contracts activities db workflows service cli policies worker.py tests
 
 unit: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint types unit
 
-# For now the rules engine and its CLI are what runs; the Temporal worker, the API and the demo
-# cases join `make run` as they are built.
+# The Temporal dev server (UI on :8233), migrations, the worker and the demo cases; Ctrl-C stops.
 run: install
-	@echo "== retirement rules: a man born 1966-05 =="
-	@$(BIN)/retirement rules retirement-date --category male 1966-05
-	@echo
-	@$(BIN)/retirement rules timeline --birth-month 1966-05 --category male
-	@echo
-	@echo "Not there yet: the Temporal dev server, worker and API (see README, 'Status')."
+	@$(BIN)/retirement dev run
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import IO, NoReturn
 
+from cli.demo import add_demo_command, run_demo
+from cli.dev import add_dev_command, run_dev
 from cli.rules import UsageError, add_rules_commands, run_rules
 
 PROG = "retirement"
@@ -26,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Jilin 'retirement as one thing' service tools")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_rules_commands(sub)
+    add_demo_command(sub)
+    add_dev_command(sub)
     return parser
 
 
@@ -35,6 +39,10 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stream = out or sys.stdout
     try:
+        if args.command == "demo":
+            return run_demo(args, stream)
+        if args.command == "dev":
+            return run_dev(args, stream)
         return run_rules(args, stream)
     except (UsageError, ValueError, ArithmeticError) as exc:
         # Every input the rules refuse is a ValueError with a readable reason (InvalidIdNumber,

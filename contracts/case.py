@@ -18,6 +18,8 @@ from domain.policy import Category, Gender, SpecialJobKind
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 region code")]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
 Text = Annotated[str, Field(max_length=2000)]
+IdNumber = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$", description="18-digit ID number")]
+CaseId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
 Years = Annotated[Decimal, Field(ge=0, le=80)]
 # Validation of an ID number's birth date needs "today"; inside a model we only refuse dates no
 # one alive could have. The API checks against the real date before it starts a case.
@@ -79,6 +81,8 @@ class Actor(Model):
         return self
 
     def label(self) -> str:
+        if self.role is Role.INDIVIDUAL:
+            return f"individual:{self.id[:12]}"  # a pseudonym (person key): short is enough
         where = self.department or self.organisation or ""
         counter = " at the counter" if self.at_counter else ""
         return f"{self.role}:{self.id}{'@' + where if where else ''}{counter}"

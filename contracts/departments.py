@@ -14,7 +14,18 @@ from typing import Annotated
 
 from pydantic import Field
 
-from contracts.case import Actor, Declaration, Department, Model, Person, RegionCode, Text, Years
+from contracts.case import (
+    Actor,
+    CaseId,
+    Declaration,
+    Department,
+    IdNumber,
+    Model,
+    Person,
+    RegionCode,
+    Text,
+    Years,
+)
 from contracts.workflow import CaseSnapshot, ContributionProblem
 from domain.months import YearMonth
 
@@ -36,8 +47,8 @@ class Receipt(Model):
 
 
 class PersonQuery(Model):
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
 
 
 class HouseholdStep(StrEnum):
@@ -47,9 +58,9 @@ class HouseholdStep(StrEnum):
 
 
 class HouseholdCheck(Model):
-    case_id: str
+    case_id: CaseId
     step: HouseholdStep
-    id_number: str
+    id_number: IdNumber
     name: str
     region_code: RegionCode
 
@@ -63,7 +74,7 @@ class PrereviewPush(Model):
     """HR pushes the approved pre-review data (and archive references) to social insurance."""
 
     idempotency_key: IdempotencyKey
-    case_id: str
+    case_id: CaseId
     person: Person
     declaration: Declaration
     retirement_month: YearMonth
@@ -71,8 +82,8 @@ class PrereviewPush(Model):
 
 class SettleCommand(Model):
     idempotency_key: IdempotencyKey
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
     problem: ContributionProblem
     note: Text = ""
     actor: Actor
@@ -80,8 +91,8 @@ class SettleCommand(Model):
 
 class ApprovalCommand(Model):
     idempotency_key: IdempotencyKey
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
     retirement_month: YearMonth
     approver: Actor
 
@@ -90,8 +101,8 @@ class RetireeSwitch(Model):
     """Social insurance: contributor → retiree from the retirement month."""
 
     idempotency_key: IdempotencyKey
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
     effective_month: YearMonth
 
 
@@ -99,8 +110,8 @@ class PensionAward(Model):
     """The confirmed pension and its payment schedule, paid from ``first_month``."""
 
     idempotency_key: IdempotencyKey
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
     first_month: YearMonth
     monthly_amount: Money
     basic: Money
@@ -121,8 +132,8 @@ class MedicalOutcome(StrEnum):
 
 class MedicalSwitch(Model):
     idempotency_key: IdempotencyKey
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
     outcome: MedicalOutcome
     total_years: Years
     shortfall_years: Years
@@ -147,8 +158,8 @@ class FundWithdrawal(Model):
     """Seal the account, pay the whole balance to the person's own card, close the account."""
 
     idempotency_key: IdempotencyKey
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
     approved_by: Actor
 
 
@@ -161,8 +172,8 @@ class FundReceipt(Model):
 
 class RewardNoticeRecord(Model):
     idempotency_key: IdempotencyKey
-    case_id: str
-    id_number: str
+    case_id: CaseId
+    id_number: IdNumber
     concerns: bool
 
 
@@ -171,10 +182,10 @@ class Notification(Model):
     ``department@region`` queues). Sent once per idempotency key."""
 
     idempotency_key: IdempotencyKey
-    case_id: str
-    recipient_role: str
-    recipient: str
-    kind: str
+    case_id: CaseId
+    recipient_role: Annotated[str, Field(max_length=32)]
+    recipient: Annotated[str, Field(max_length=200)]
+    kind: Annotated[str, Field(max_length=64)]
     subject: Text
     body: Text = ""
 
@@ -182,20 +193,22 @@ class Notification(Model):
 class AuditEntry(Model):
     """One accepted action on a case, as the audit log keeps it."""
 
-    id: str = Field(description="unique per case and action; re-projection is a no-op")
-    case_id: str
+    id: Annotated[str, Field(max_length=100)] = Field(
+        description="unique per case and action; re-projection is a no-op"
+    )
+    case_id: CaseId
     at: datetime
     actor: Actor
-    action: str
+    action: Annotated[str, Field(max_length=64)]
     detail: Text = ""
-    result: str = "accepted"
+    result: Annotated[str, Field(max_length=32)] = "accepted"
 
 
 class Projection(Model):
     """The read model's copy of a case: written whenever the case changes, newest version wins."""
 
-    case_id: str
+    case_id: CaseId
     person_key: str
-    id_number: str
+    id_number: IdNumber
     snapshot: CaseSnapshot
     audit: list[AuditEntry] = []

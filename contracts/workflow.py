@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from contracts.case import (
     Actor,
+    CaseId,
     Declaration,
     Department,
     Identifier,
@@ -270,6 +271,7 @@ class DecisionRecord(Model):
     actor: Actor
     at: datetime
     via: str = Field(description="update or signal")
+    deemed_years: Years | None = None
 
 
 class CaseEvent(Model):
@@ -368,14 +370,27 @@ class CaseSnapshot(Model):
         return next(i for i in self.items if i.key is key)
 
 
+class CaseStatus(Model):
+    """What an update answers: the case's state right after the change was applied."""
+
+    case_id: str
+    stage: Stage
+    version: int
+    retirement_month: YearMonth
+    open_tasks: list[Task]
+    items: list[Item]
+
+
 class CaseInput(Model):
     """How a case starts: from a declaration, or from a roster with the declaration to come.
 
     ``state`` carries everything across continue-as-new; a fresh case has none.
     """
 
-    case_id: str
-    person_key: str = Field(description="HMAC of the ID number: the retiree's pseudonym")
+    case_id: CaseId
+    person_key: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="HMAC of the ID number: the retiree's pseudonym"
+    )
     person: Person
     declaration: Declaration | None = None
     declared_by: Actor | None = None
@@ -385,7 +400,7 @@ class CaseInput(Model):
         description="keep the custom search attributes current (off on servers "
         "without them registered, such as the time-skipping test server)",
     )
-    policy: Policy | None = Field(default=None, description="carried over by continue-as-new")
+    policy: Policy = Field(description="the policy in force when the case started")
     state: CaseState | None = None
 
 
@@ -410,3 +425,19 @@ class CaseOutcome(Model):
     closed_reason: str | None
     pension: PensionResult | None
     events: int
+
+
+class RefusalType(StrEnum):
+    """``ApplicationError.type`` of a refused update; the API maps each to an HTTP status."""
+
+    DUPLICATE = "Duplicate"  # 409: this request id was applied already
+    STALE = "StaleDecision"  # 409: the task is no longer open
+    WRONG_STAGE = "WrongStage"  # 409: not possible in the case's current stage
+    NOT_YET = "NotYet"  # 409: possible later (the initiation window has not opened)
+    CLOSED = "CaseClosed"  # 409: the case has ended
+    FORBIDDEN = "Forbidden"  # 403: this role may not do this
+    WRONG_DEPARTMENT = "WrongDepartment"  # 403
+    WRONG_REGION = "WrongRegion"  # 403
+    WRONG_ORGANISATION = "WrongOrganisation"  # 403: not the person's employer or agency
+    INVALID = "InvalidRequest"  # 422: malformed for this task
+    RULES = "RuleRefusal"  # 422: the retirement rules refuse it; the message lists why

@@ -68,3 +68,15 @@ class WorkingCalendar:
             if self.is_workday(day):
                 count += 1
         return count
+
+
+def add_weekdays(start: date, days: int) -> date:
+    """The ``days``-th Monday-to-Friday after ``start``, ignoring holidays: only an estimate, for
+    a year whose official calendar is not published yet."""
+    day = start
+    remaining = days
+    while remaining:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            remaining -= 1
+    return day

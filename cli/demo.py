@@ -1,0 +1,120 @@
+"""``retirement demo``: every path run to the end on the time-skipping server, in seconds.
+
+The real workflow, the real department steps and the default database-backed department
+systems (a temporary SQLite file); only the clock is simulated. Prints each case's story.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+from temporalio.testing import WorkflowEnvironment
+
+from cli.output import print_json, print_table
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
+from domain.timeline import CHINA_TZ
+from policies import load_policy
+from service.binaries import temporal_test_server
+from service.demo import DemoRun, drive_together, start_demo_cases
+from service.temporal import DATA_CONVERTER
+from worker import DepartmentSystems, build_worker
+
+SECRET = b"demo-case-id-key"
+
+
+def add_demo_command(sub: Any) -> None:
+    parser = sub.add_parser("demo", help="run every path to the end on a simulated clock")
+    parser.add_argument("--json", action="store_true", help="print the events as JSON")
+    parser.add_argument(
+        "--record-histories",
+        metavar="DIR",
+        type=Path,
+        help="also write each case's Temporal history there (the replay corpus)",
+    )
+
+
+def run_demo(args: argparse.Namespace, out: IO[str]) -> int:
+    runs, histories = asyncio.run(_demo(args.record_histories is not None))
+    if args.record_histories is not None:
+        args.record_histories.mkdir(parents=True, exist_ok=True)
+        for label, history in histories.items():
+            (args.record_histories / f"{label}.json").write_text(history, encoding="utf-8")
+    events = [
+        {
+            "case": run.case.label,
+            "at": event.at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
+            "stage": event.stage,
+            "event": event.event,
+            "actor": event.actor,
+        }
+        for run in runs
+        for event in run.snapshot.events
+    ]
+    if args.json:
+        print_json(events, out)
+        return 0
+    for run in runs:
+        snap = run.snapshot
+        out.write(f"\n== {run.case.label}: {snap.stage}, retires {snap.deadlines.retirement_month}")
+        out.write(f" ({snap.closed_reason})\n" if snap.closed_reason else "\n")
+        print_table(
+            ["at (China)", "stage", "event", "actor"],
+            [
+                [e["at"], e["stage"], e["event"], e["actor"]]
+                for e in events
+                if e["case"] == run.case.label
+            ],
+            out,
+        )
+    return 0
+
+
+async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:
+    policy = load_policy()
+    with tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder:
+        url = f"sqlite:///{folder}/demo.db"
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=DATA_CONVERTER, test_server_existing_path=temporal_test_server()
+        )
+        try:
+            task_queue = f"demo-{uuid.uuid4().hex[:8]}"
+            with ThreadPoolExecutor(max_workers=16) as executor:
+                systems = DepartmentSystems.in_database(sessions)
+                async with build_worker(env.client, task_queue, systems, executor):
+                    runs = await start_demo_cases(
+                        env.client,
+                        sessions,
+                        policy=policy,
+                        secret=SECRET,
+                        task_queue=task_queue,
+                        search_attributes=False,
+                    )
+
+                    async def advance(moment: Any) -> None:
+                        delta = moment - await env.get_current_time()
+                        if delta.total_seconds() > 0:
+                            await env.sleep(delta)
+
+                    await drive_together(runs, clock=env.get_current_time, advance=advance)
+                    for run in runs:
+                        await run.driver.handle.result()
+                        await run.driver.step(None)  # the final snapshot
+                    histories = {}
+                    if record:
+                        for run in runs:
+                            history = await run.driver.handle.fetch_history()
+                            histories[run.case.label] = history.to_json()
+        finally:
+            await env.shutdown()
+            engine.dispose()
+    return runs, histories

@@ -1,0 +1,154 @@
+"""``retirement dev run`` (what ``make run`` does): the whole service on this machine.
+
+Starts the Temporal dev server (persistent database under ``var/``, the search attributes
+registered, the web UI), migrates the database, starts the worker, seeds the demo cases at
+different stages, prints where everything is, and stops it all on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from contracts import search
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
+from policies import load_policy
+from service.binaries import temporal_cli
+from service.demo import drive_together, start_demo_cases
+from service.settings import get_settings
+from service.temporal import connect
+
+VAR = Path("var")
+
+
+def add_dev_command(sub: Any) -> None:
+    dev = sub.add_parser("dev", help="run the service locally (make run)")
+    cmds = dev.add_subparsers(dest="dev_command", required=True, metavar="COMMAND")
+    run = cmds.add_parser("run", help="dev server, worker and demo cases; Ctrl-C stops")
+    run.add_argument("--ui-port", type=int, default=8233)
+    run.add_argument("--no-seed", action="store_true", help="do not start the demo cases")
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the Temporal dev server exited with {process.returncode}")
+        if not _port_free(host, port):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the Temporal dev server did not listen on {host}:{port}")
+
+
+def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
+    settings = get_settings()
+    host, _, port_text = settings.temporal_address.rpartition(":")
+    port = int(port_text)
+    for what, p in (("Temporal", port), ("the Temporal UI", args.ui_port)):
+        if not _port_free(host, p):
+            out.write(f"port {p} for {what} is in use: is `make run` already running?\n")
+            return 2
+    VAR.mkdir(exist_ok=True)
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        server_log = (VAR / "temporal.log").open("ab")
+        server = subprocess.Popen(  # noqa: S603 - our own binary and fixed arguments
+            [
+                temporal_cli(), "server", "start-dev",
+                "--ip", host, "--port", str(port), "--ui-port", str(args.ui_port),
+                "--db-filename", str(VAR / "temporal.db"),
+                "--namespace", settings.temporal_namespace,
+                "--log-level", "warn",
+                *search.dev_server_args(),
+            ],
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        children.append(server)
+        _wait_for_port(host, port, server, timeout=60)
+        upgrade(settings.database_url)
+        worker_log = (VAR / "worker.log").open("ab")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "worker"], stdout=worker_log, stderr=subprocess.STDOUT
+        )
+        children.append(worker)
+        if not args.no_seed:
+            asyncio.run(_seed())
+        out.write(
+            "\nRetirement as one thing is running:\n"
+            f"  Temporal UI     http://{host}:{args.ui_port}/namespaces/"
+            f"{settings.temporal_namespace}/workflows\n"
+            f"  Temporal        {settings.temporal_address} (namespace "
+            f"{settings.temporal_namespace}, task queue {settings.temporal_task_queue})\n"
+            f"  database        {settings.database_url}\n"
+            f"  logs            {VAR}/temporal.log, {VAR}/worker.log\n"
+            "Demo cases are at different stages; search them in the UI with, for example,\n"
+            "  RetirementStage = 'pre-review'\n"
+            "Press Ctrl-C to stop.\n"
+        )
+        out.flush()
+        _wait_until_stopped(children)
+        return 0
+    finally:
+        for child in reversed(children):
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signal.SIGTERM)
+        for child in reversed(children):
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> None:
+    stop = False
+
+    def handler(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    while not stop:
+        for child in children:
+            if child.poll() is not None:
+                raise RuntimeError(f"{child.args!r} exited with {child.returncode}; see var/")
+        time.sleep(0.5)
+
+
+async def _seed() -> None:
+    settings = get_settings()
+    client = await connect(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        runs = await start_demo_cases(
+            client,
+            make_sessionmaker(engine),
+            policy=load_policy(),
+            secret=settings.case_secret,
+            task_queue=settings.temporal_task_queue,
+            search_attributes=settings.temporal_search_attributes,
+            until_stop=True,
+        )
+        await drive_together(runs, timeout=90)
+    finally:
+        engine.dispose()
+
+
+if os.name != "posix":  # pragma: no cover - the service runs on Linux
+    raise RuntimeError("retirement dev run needs a POSIX system")

@@ -1,0 +1,233 @@
+"""The read model: the database copy of every case that lists, inboxes and audits read.
+
+The workflow is the source of truth; it projects the case after each change, and activities can
+arrive late or twice (retries, a slow worker). So a projection changes the case, its tasks and
+its escalations only when its ``snapshot.version`` is newer than the stored one; audit entries
+are appended whatever the version (each once, by id: a late projection may be the only one that
+carries an entry). ``claimed_by``/``claimed_at`` on tasks belong to the API and are never
+written here.
+
+Concurrent projections of one case are serialised by a lock on its ``cases`` row (``SELECT ...
+FOR UPDATE`` on PostgreSQL; SQLite serialises all writers anyway).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.departments import AuditEntry, Projection
+from contracts.workflow import Assignee, CaseSnapshot, Task
+from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow, utcnow
+
+
+def _aware(moment: datetime) -> datetime:
+    """Workflow times are UTC; a naive one is taken as UTC rather than refused (refusing would
+    make the projection retry forever)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def pending_departments(snapshot: CaseSnapshot) -> str:
+    """The departments whose clerks have an open task, sorted and comma-separated."""
+    departments = {
+        str(task.department)
+        for task in snapshot.open_tasks()
+        if task.assignee is Assignee.CLERK and task.department is not None
+    }
+    return ",".join(sorted(departments))
+
+
+def next_due(snapshot: CaseSnapshot) -> date | None:
+    dues = [task.due for task in snapshot.open_tasks() if task.due is not None]
+    return min(dues) if dues else None
+
+
+def is_overdue(snapshot: CaseSnapshot) -> bool:
+    return bool(snapshot.overdue) or any(task.escalated for task in snapshot.open_tasks())
+
+
+def _case_fields(projection: Projection) -> dict[str, Any]:
+    snapshot = projection.snapshot
+    return {
+        "person_key": projection.person_key,
+        "id_number": projection.id_number,
+        "person_name": snapshot.person_name,
+        "region_code": snapshot.region_code,
+        "organisation": snapshot.organisation,
+        "has_employer": snapshot.has_employer,
+        "stage": str(snapshot.stage),
+        "path": str(snapshot.path) if snapshot.path is not None else None,
+        "category": str(snapshot.category),
+        "retirement_month": str(snapshot.deadlines.retirement_month),
+        "next_due": next_due(snapshot),
+        "overdue": is_overdue(snapshot),
+        "pending_departments": pending_departments(snapshot),
+        "version": snapshot.version,
+        "snapshot": snapshot.model_dump(mode="json"),
+        "updated_at": utcnow(),
+    }
+
+
+def _first_seen(snapshot: CaseSnapshot) -> datetime:
+    """When the case began: its first event (or first task), else now."""
+    moments = [e.at for e in snapshot.events] + [t.opened_at for t in snapshot.tasks]
+    return _aware(min(moments, key=_aware)) if moments else utcnow()
+
+
+def _closed_at(snapshot: CaseSnapshot, stored: datetime | None) -> datetime | None:
+    """When a terminal stage was reached: its last event (kept once set)."""
+    if not snapshot.stage.terminal:
+        return None
+    if stored is not None:
+        return stored
+    return _aware(max((e.at for e in snapshot.events), key=_aware)) if snapshot.events else utcnow()
+
+
+def _task_fields(task: Task, region_code: str) -> dict[str, Any]:
+    return {
+        "kind": str(task.kind),
+        "title": task.title,
+        "assignee": str(task.assignee),
+        "department": str(task.department) if task.department is not None else None,
+        "organisation": task.organisation,
+        "region_code": region_code,
+        "status": str(task.status),
+        "due": task.due,
+        "due_estimated": task.due_estimated,
+        "escalated": task.escalated,
+        "opened_at": _aware(task.opened_at),
+        "closed_at": _aware(task.closed_at) if task.closed_at is not None else None,
+        "outcome": str(task.outcome) if task.outcome is not None else None,
+    }
+
+
+def _audit_row(entry: AuditEntry) -> AuditLogRow:
+    actor = entry.actor
+    return AuditLogRow(
+        entry_id=entry.id,
+        case_id=entry.case_id,
+        at=_aware(entry.at),
+        actor_id=actor.id,
+        actor_role=str(actor.role),
+        actor_department=str(actor.department) if actor.department is not None else None,
+        actor_region=actor.region,
+        actor_organisation=actor.organisation,
+        at_counter=actor.at_counter,
+        action=entry.action,
+        detail=entry.detail,
+        result=entry.result,
+    )
+
+
+class DatabaseReadModel:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def project(self, projection: Projection) -> None:
+        """Apply one projection in one transaction (see the module docstring for the rules)."""
+        with self._sessions.begin() as session:
+            if self._upsert_case(session, projection):
+                self._upsert_tasks(session, projection)
+                self._upsert_escalations(session, projection)
+            self._append_audit(session, projection.audit)
+
+    def _upsert_case(self, session: Session, projection: Projection) -> bool:
+        """Write the case row if the projection is newer; whether it was."""
+        fields = _case_fields(projection)
+        snapshot = projection.snapshot
+        row = session.get(CaseRow, projection.case_id, with_for_update=True)
+        if row is None:
+            new = CaseRow(
+                case_id=projection.case_id,
+                created_at=_first_seen(snapshot),
+                closed_at=_closed_at(snapshot, None),
+                **fields,
+            )
+            try:
+                with session.begin_nested():
+                    session.add(new)
+                return True
+            except IntegrityError:
+                # A concurrent projection created the case first: compare with its version.
+                row = session.get(
+                    CaseRow, projection.case_id, with_for_update=True, populate_existing=True
+                )
+                if row is None:
+                    raise
+        if snapshot.version <= row.version:
+            return False
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.closed_at = _closed_at(snapshot, row.closed_at)
+        session.flush()
+        return True
+
+    def _upsert_tasks(self, session: Session, projection: Projection) -> None:
+        snapshot = projection.snapshot
+        existing = {
+            row.id: row
+            for row in session.scalars(select(TaskRow).where(TaskRow.case_id == projection.case_id))
+        }
+        for task in snapshot.tasks:
+            key = f"{projection.case_id}/{task.id}"
+            fields = _task_fields(task, snapshot.region_code)
+            row = existing.get(key)
+            if row is None:
+                session.add(TaskRow(id=key, case_id=projection.case_id, task_id=task.id, **fields))
+            else:
+                # Only the workflow's fields: the claim columns are the API's.
+                for name, value in fields.items():
+                    setattr(row, name, value)
+        session.flush()
+
+    def _upsert_escalations(self, session: Session, projection: Projection) -> None:
+        snapshot = projection.snapshot
+        for escalation in snapshot.escalations:
+            key = f"{projection.case_id}/{escalation.id}"
+            fields = {
+                "case_id": projection.case_id,
+                "department": str(escalation.department),
+                "region_code": snapshot.region_code,
+                "task_id": escalation.task_id,
+                "reason": escalation.reason,
+                "at": _aware(escalation.at),
+            }
+            row = session.get(EscalationRow, key)
+            if row is None:
+                session.add(EscalationRow(id=key, **fields))
+            else:
+                for name, value in fields.items():
+                    setattr(row, name, value)
+        session.flush()
+
+    def _append_audit(self, session: Session, entries: list[AuditEntry]) -> None:
+        """Insert the entries not there yet, each once by (case, entry id)."""
+        if not entries:
+            return
+        wanted = {(e.case_id, e.id): e for e in entries}
+        case_ids = {case_id for case_id, _ in wanted}
+        rows = session.execute(
+            select(AuditLogRow.case_id, AuditLogRow.entry_id).where(
+                AuditLogRow.case_id.in_(case_ids),
+                AuditLogRow.entry_id.in_([entry_id for _, entry_id in wanted]),
+            )
+        )
+        present = {(case_id, entry_id) for case_id, entry_id in rows}
+        missing = [entry for key, entry in wanted.items() if key not in present]
+        if not missing:
+            return
+        try:
+            with session.begin_nested():
+                session.add_all(_audit_row(entry) for entry in missing)
+        except IntegrityError:
+            # Someone inserted some of them meanwhile: one at a time, skipping those.
+            for entry in missing:
+                try:
+                    with session.begin_nested():
+                        session.add(_audit_row(entry))
+                except IntegrityError:
+                    continue

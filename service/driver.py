@@ -1,0 +1,220 @@
+"""Plays the people around a case (employer, agency, retiree, clerks) until it reaches a stage.
+
+Used by ``retirement demo`` (on the time-skipping server, where it also moves the clock), by
+``make run`` to seed demo cases at different stages, and by tests, benchmarks and chaos runs.
+Every action goes through the same Updates the API sends, so it exercises the real validators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+
+from contracts.case import Actor, Declaration, Department, Person, Role
+from contracts.workflow import (
+    CaseOutcome,
+    CaseSnapshot,
+    Decision,
+    Declare,
+    Initiate,
+    Outcome,
+    Resubmit,
+    Settle,
+    Stage,
+    Task,
+    TaskKind,
+)
+from domain.timeline import CHINA_TZ
+from workflows.case import RetirementCase
+
+Advance = Callable[[datetime], Awaitable[None]]
+CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
+
+_STAGE_ORDER = list(Stage)
+
+
+def clerk_for(department: Department, region: str, *, at_counter: bool = False) -> Actor:
+    return Actor(
+        id=f"{department}-clerk-{region}",
+        role=Role.CLERK,
+        department=department,
+        region=region,
+        at_counter=at_counter,
+    )
+
+
+def organisation_actor(person: Person) -> Actor:
+    role = Role.EMPLOYER if person.has_employer else Role.AGENCY
+    return Actor(id=f"{person.organisation}-officer", role=role, organisation=person.organisation)
+
+
+@dataclass
+class Script:
+    """How the people behave: approve everything by default; override per case."""
+
+    declaration: Declaration | None = None
+    # (task, how many tasks of this kind came before) -> outcome and reason
+    decide: Callable[[Task, int], tuple[Outcome, str | None]] = field(
+        default=lambda _task, _n: (Outcome.APPROVE, None)
+    )
+    correction: Callable[[Declaration | None], Declaration] | None = None
+    think_time: timedelta = timedelta(0)  # simulated time between actions (time skipping)
+    first_action_at: datetime | None = None  # nobody acts before then (time skipping)
+
+
+class Step(Enum):
+    ACTED = "acted"  # did something: look again at once
+    BUSY = "busy"  # nothing to do while the workflow works (activities running)
+    DONE = "done"  # reached the stage asked for, or the case ended
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Nothing to do before ``until`` on the case's clock (a window, a clerk's think time)."""
+
+    until: datetime
+
+
+@dataclass
+class Driver:
+    handle: CaseHandle
+    person: Person
+    person_key: str
+    script: Script = field(default_factory=Script)
+    until: Stage | None = None
+    seen: dict[TaskKind, int] = field(default_factory=dict)
+    last: CaseSnapshot | None = None
+    _ready_at: datetime | None = None
+
+    async def step(self, now: datetime | None) -> Step | Waiting:
+        """Act on one open task if possible. ``now`` is the server's clock when it can be moved
+        (time skipping), ``None`` on a real server where it moves by itself."""
+        snap = await self.handle.query(RetirementCase.progress)
+        self.last = snap
+        if snap.stage.terminal or (self.until is not None and _reached(snap.stage, self.until)):
+            return Step.DONE
+        if self._ready_at is None and now is not None:
+            self._ready_at = self.script.first_action_at or now + self.script.think_time
+        if now is not None and self._ready_at is not None and now < self._ready_at:
+            return Waiting(self._ready_at)
+        waits: list[Waiting] = []
+        for task in snap.open_tasks():
+            result = await self._act(snap, task, now)
+            if result is Step.ACTED:
+                if now is not None and self.script.think_time:
+                    self._ready_at = now + self.script.think_time
+                return Step.ACTED
+            if isinstance(result, Waiting):
+                waits.append(result)
+        return min(waits, key=lambda w: w.until) if waits else Step.BUSY
+
+    async def run(
+        self,
+        *,
+        clock: Callable[[], Awaitable[datetime]] | None = None,
+        advance: Advance | None = None,
+        timeout: float = 60.0,
+        poll: float = 0.05,
+    ) -> CaseSnapshot:
+        """Drive one case on its own: with ``clock``/``advance`` on a time-skipping server, or
+        on a real server until it must wait for the calendar."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result = await self.step(await clock() if clock else None)
+            if result is Step.ACTED:
+                continue
+            if self.last is None:  # step() always queries first
+                raise RuntimeError("no snapshot after a step")
+            if result is Step.DONE:
+                return self.last
+            if isinstance(result, Waiting):
+                if advance is None:
+                    return self.last
+                await advance(result.until)
+                continue
+            if loop.time() > deadline:
+                return self.last
+            await asyncio.sleep(poll)
+
+    async def _act(self, snap: CaseSnapshot, task: Task, now: datetime | None) -> Step | Waiting:
+        if task.kind is TaskKind.INITIATE:
+            opens = datetime.combine(snap.deadlines.initiation_opens, time(9), CHINA_TZ)
+            if (now or datetime.now(CHINA_TZ)) < opens:
+                return Waiting(opens)
+            actor = (
+                organisation_actor(self.person)
+                if self.person.has_employer
+                else Actor(id=self.person_key, role=Role.INDIVIDUAL)
+            )
+            request = Initiate(request_id=_rid(), actor=actor)
+            return await self._send(RetirementCase.initiate, request)
+        if task.kind is TaskKind.DECLARE:
+            declaration = self.script.declaration or Declaration(contribution_years=Decimal(30))
+            return await self._send(
+                RetirementCase.declare,
+                Declare(
+                    request_id=_rid(),
+                    actor=organisation_actor(self.person),
+                    declaration=declaration,
+                ),
+            )
+        if task.kind is TaskKind.CORRECT:
+            current = self.script.declaration
+            corrected = self.script.correction(current) if self.script.correction else current
+            return await self._send(
+                RetirementCase.resubmit,
+                Resubmit(
+                    request_id=_rid(),
+                    actor=organisation_actor(self.person),
+                    declaration=corrected or Declaration(contribution_years=Decimal(30)),
+                ),
+            )
+        if task.kind is TaskKind.SETTLE_CONTRIBUTIONS:
+            actor = (
+                organisation_actor(self.person)
+                if self.person.has_employer
+                else Actor(id=self.person_key, role=Role.INDIVIDUAL)
+            )
+            return await self._send(
+                RetirementCase.settle,
+                Settle(request_id=_rid(), actor=actor, task_id=task.id, note="settled"),
+            )
+        if task.department is None:
+            return Step.BUSY
+        n = self.seen.get(task.kind, 0)
+        self.seen[task.kind] = n + 1
+        outcome, reason = self.script.decide(task, n)
+        return await self._send(
+            RetirementCase.decide,
+            Decision(
+                request_id=_rid(),
+                task_id=task.id,
+                outcome=outcome,
+                reason=reason,
+                actor=clerk_for(task.department, self.person.region_code),
+            ),
+        )
+
+    async def _send(self, update: Any, request: Any) -> Step:
+        try:
+            await self.handle.execute_update(update, request)
+        except WorkflowUpdateFailedError:
+            return Step.BUSY  # stale: somebody else acted first, look again
+        return Step.ACTED
+
+
+def _reached(stage: Stage, until: Stage) -> bool:
+    return _STAGE_ORDER.index(stage) >= _STAGE_ORDER.index(until)
+
+
+def _rid() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,45 @@
+"""Settings from the environment (and an optional ``.env`` file), validated at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db.session import DEFAULT_DATABASE_URL
+
+# Only for development and tests: production must set CASE_ID_KEY (see README).
+DEV_CASE_ID_KEY = "dev-only-case-id-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    temporal_address: str = Field(default="127.0.0.1:7233", description="host:port of Temporal")
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "retirement-cases"
+    temporal_tls_cert: Path | None = Field(default=None, description="client certificate (mTLS)")
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = Field(default=None, description="server CA, if not public")
+    temporal_api_key: SecretStr | None = Field(default=None, description="Temporal Cloud key")
+    temporal_search_attributes: bool = Field(
+        default=True, description="keep the custom search attributes current on cases"
+    )
+    database_url: str = DEFAULT_DATABASE_URL
+    case_id_key: SecretStr = Field(
+        default=SecretStr(DEV_CASE_ID_KEY),
+        description="HMAC key that turns ID numbers into case ids; keep it secret and stable",
+    )
+    activity_threads: int = Field(default=16, ge=1, le=256)
+    log_level: str = "INFO"
+
+    @property
+    def case_secret(self) -> bytes:
+        return self.case_id_key.get_secret_value().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,253 @@
+"""One record per idempotency key: retries and concurrent duplicates change nothing.
+
+Temporal retries an activity whose worker crashed after the department acted, so every side
+effect may be asked for twice (or, with two workers, at the same time). The second call must
+write nothing and answer with the first receipt, marked ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.departments import FundReceipt, Receipt
+from db import departments as d
+from db.models import (
+    ContributionRecord,
+    ContributionSettlement,
+    FundAccountRow,
+    FundPayout,
+    InsuredStatusChange,
+    MedicalInsuranceRecord,
+    MedicalStatusChange,
+    NotificationRow,
+    PaymentSchedule,
+    PensionAwardRow,
+    PrereviewReceipt,
+    RetirementApproval,
+    RewardNotice,
+)
+from db.seed import seed_person
+from tests.db import factories as f
+
+ID = f.id_number(1)
+AnyReceipt = Receipt | FundReceipt
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One side-effecting department call, and the tables it writes one row to."""
+
+    call: Callable[[sessionmaker[Session]], AnyReceipt]
+    tables: tuple[type[object], ...]
+
+
+EFFECTS = {
+    "prereview": Effect(
+        lambda s: d.DatabaseSocialInsurance(s).receive_prereview(f.prereview(ID)),
+        (PrereviewReceipt,),
+    ),
+    "settlement": Effect(
+        lambda s: d.DatabaseSocialInsurance(s).settle(f.settle(ID)), (ContributionSettlement,)
+    ),
+    "retiree-switch": Effect(
+        lambda s: d.DatabaseSocialInsurance(s).switch_to_retiree(f.retiree_switch(ID)),
+        (InsuredStatusChange,),
+    ),
+    "pension-award": Effect(
+        lambda s: d.DatabaseSocialInsurance(s).award_pension(f.award(ID)),
+        (PensionAwardRow, PaymentSchedule),
+    ),
+    "approval": Effect(
+        lambda s: d.DatabaseHrSystem(s).record_approval(f.approval(ID)), (RetirementApproval,)
+    ),
+    "medical-change": Effect(
+        lambda s: d.DatabaseMedicalSystem(s).settle_status(f.medical_switch(ID)),
+        (MedicalStatusChange,),
+    ),
+    "fund-payout": Effect(
+        lambda s: d.DatabaseProvidentFund(s).withdraw_and_close(f.withdrawal(ID)), (FundPayout,)
+    ),
+    "reward-notice": Effect(
+        lambda s: d.DatabaseHealthCommission(s).record_reward_notice(f.reward_notice(ID)),
+        (RewardNotice,),
+    ),
+    "notification": Effect(
+        lambda s: d.DatabaseNotifier(s).send(f.notification()), (NotificationRow,)
+    ),
+}
+
+
+def _seed(sessions: sessionmaker[Session]) -> None:
+    seed_person(
+        sessions,
+        ID,
+        "张三",
+        contribution_problems=[f.problem("p1")],
+        fund_balance=Decimal("500.25"),
+    )
+
+
+def _count(sessions: sessionmaker[Session], model: type[object]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _reference(receipt: AnyReceipt) -> str:
+    return receipt.payout_id if isinstance(receipt, FundReceipt) else receipt.reference
+
+
+@pytest.mark.parametrize("name", list(EFFECTS))
+def test_the_same_key_twice_writes_one_record(sessions: sessionmaker[Session], name: str) -> None:
+    _seed(sessions)
+    effect = EFFECTS[name]
+    first = effect.call(sessions)
+    second = effect.call(sessions)
+    assert not first.duplicate
+    assert second.duplicate
+    assert second == first.model_copy(update={"duplicate": True})
+    for table in effect.tables:
+        assert _count(sessions, table) == 1, table.__name__
+
+
+def test_a_repeated_payout_pays_the_balance_once(sessions: sessionmaker[Session]) -> None:
+    _seed(sessions)
+    fund = d.DatabaseProvidentFund(sessions)
+    first = fund.withdraw_and_close(f.withdrawal(ID))
+    again = fund.withdraw_and_close(f.withdrawal(ID))
+    assert (first.amount, again.amount) == (Decimal("500.25"), Decimal("500.25"))
+    assert again.payout_id == first.payout_id
+    with sessions() as session:
+        assert session.scalars(select(func.sum(FundPayout.amount))).one() == Decimal("500.25")
+        assert session.get_one(FundAccountRow, ID).balance == Decimal("0.00")
+
+
+def test_a_repeated_settlement_or_switch_changes_nothing_more(
+    sessions: sessionmaker[Session],
+) -> None:
+    _seed(sessions)
+    social = d.DatabaseSocialInsurance(sessions)
+    medical = d.DatabaseMedicalSystem(sessions)
+    social.settle(f.settle(ID))
+    social.switch_to_retiree(f.retiree_switch(ID))
+    medical.settle_status(f.medical_switch(ID))
+    # Someone corrects the records meanwhile; a late retry must not undo that.
+    with sessions.begin() as session:
+        session.get_one(ContributionRecord, ID).insured_status = "contributor"
+        session.get_one(MedicalInsuranceRecord, ID).status = "contributor"
+    assert social.switch_to_retiree(f.retiree_switch(ID)).duplicate
+    assert medical.settle_status(f.medical_switch(ID)).duplicate
+    with sessions() as session:
+        assert session.get_one(ContributionRecord, ID).insured_status == "contributor"
+        assert session.get_one(MedicalInsuranceRecord, ID).status == "contributor"
+
+
+def test_different_keys_are_different_effects(sessions: sessionmaker[Session]) -> None:
+    notifier = d.DatabaseNotifier(sessions)
+    first = notifier.send(f.notification("reminder:1"))
+    second = notifier.send(f.notification("reminder:2"))
+    assert first.reference != second.reference
+    assert not second.duplicate
+    assert _count(sessions, NotificationRow) == 2
+
+
+# ---- Concurrency ---------------------------------------------------------------------------
+
+THREADS = 4
+
+
+@pytest.mark.parametrize("name", ["pension-award", "fund-payout", "settlement", "notification"])
+def test_concurrent_duplicates_write_one_record(sessions: sessionmaker[Session], name: str) -> None:
+    _seed(sessions)
+    effect = EFFECTS[name]
+    start = threading.Barrier(THREADS)
+
+    def call() -> AnyReceipt:
+        start.wait(timeout=10)
+        return effect.call(sessions)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        receipts = [
+            future.result(timeout=30) for future in [pool.submit(call) for _ in range(THREADS)]
+        ]
+    assert sorted(r.duplicate for r in receipts) == [False] + [True] * (THREADS - 1)
+    assert len({_reference(r) for r in receipts}) == 1
+    for table in effect.tables:
+        assert _count(sessions, table) == 1, table.__name__
+
+
+def _wait_until_blocked(sessions: sessionmaker[Session], backend: str) -> None:
+    """On PostgreSQL, until another connection waits on a lock (the unique index); SQLite has
+    no such view, and its writer simply waits for ours."""
+    if backend != "postgresql":
+        time.sleep(0.2)
+        return
+    deadline = time.monotonic() + 10
+    with sessions() as observer:
+        while time.monotonic() < deadline:
+            waiting = observer.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            observer.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    pytest.fail("the concurrent call never waited on the idempotency key")
+
+
+@pytest.mark.parametrize("name", ["fund-payout", "notification"])
+def test_losing_the_race_on_the_key_returns_the_winners_receipt(
+    sessions: sessionmaker[Session], backend: str, name: str
+) -> None:
+    """The winner has inserted its row but not committed when the loser looks for the key: the
+    loser's insert waits on the unique index, fails when the winner commits, and reads the
+    winner's row back (the savepoint path)."""
+    _seed(sessions)
+    winner_row: FundPayout | NotificationRow
+    if name == "fund-payout":
+        winner_row = FundPayout(
+            idempotency_key=f.withdrawal(ID).idempotency_key,
+            case_id="case-1",
+            id_number=ID,
+            payout_no="FP-999999",
+            amount=Decimal("500.25"),
+            card_last4="3445",
+            approved_by="clerk-9",
+        )
+    else:
+        n = f.notification()
+        winner_row = NotificationRow(
+            idempotency_key=n.idempotency_key,
+            case_id=n.case_id,
+            recipient_role=n.recipient_role,
+            recipient=n.recipient,
+            kind=n.kind,
+            subject=n.subject,
+            body=n.body,
+        )
+    with ThreadPoolExecutor(1) as pool, sessions() as winner:
+        winner.add(winner_row)
+        winner.flush()
+        loser = pool.submit(EFFECTS[name].call, sessions)
+        _wait_until_blocked(sessions, backend)
+        winner.commit()
+        receipt = loser.result(timeout=30)
+    assert receipt.duplicate
+    expected = winner_row.payout_no if isinstance(winner_row, FundPayout) else winner_row.reference
+    assert _reference(receipt) == expected
+    assert _count(sessions, type(winner_row)) == 1
+    if name == "fund-payout":
+        with sessions() as session:  # the loser paid nothing and left the account alone
+            account = session.get_one(FundAccountRow, ID)
+            assert (account.balance, account.status) == (Decimal("500.25"), "active")

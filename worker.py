@@ -1,0 +1,181 @@
+"""The Temporal worker: runs the case workflow and every department step.
+
+Configuration comes from the environment (``service.settings``). SIGTERM or SIGINT drains the
+worker gracefully: no new tasks are taken and running activities are given time to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
+
+from activities.health_commission import HealthCommissionActivities, HealthCommissionSystem
+from activities.hr import HrActivities, HrSystem
+from activities.medical_security import MedicalSecurityActivities, MedicalSystem
+from activities.notifications import NotificationActivities, Notifier
+from activities.provident_fund import ProvidentFundActivities, ProvidentFundSystem
+from activities.public_security import HouseholdRegistry, PublicSecurityActivities
+from activities.read_model import ReadModel, ReadModelActivities, load_current_policy
+from activities.social_insurance import SocialInsuranceActivities, SocialInsuranceSystem
+from db.departments import (
+    DatabaseHealthCommission,
+    DatabaseHouseholdRegistry,
+    DatabaseHrSystem,
+    DatabaseMedicalSystem,
+    DatabaseNotifier,
+    DatabaseProvidentFund,
+    DatabaseSocialInsurance,
+)
+from db.read_model import DatabaseReadModel
+from db.session import make_engine, make_sessionmaker
+from service.logs import configure_logging
+from service.settings import Settings, get_settings
+from service.temporal import connect
+from workflows.case import RetirementCase
+
+log = structlog.get_logger("worker")
+
+
+@dataclass(frozen=True)
+class DepartmentSystems:
+    """The department systems the activities talk to: swap one for a real adapter here."""
+
+    household: HouseholdRegistry
+    hr: HrSystem
+    social_insurance: SocialInsuranceSystem
+    medical: MedicalSystem
+    provident_fund: ProvidentFundSystem
+    health: HealthCommissionSystem
+    notifier: Notifier
+    read_model: ReadModel
+
+    @classmethod
+    def in_database(cls, sessions: sessionmaker[Session]) -> DepartmentSystems:
+        return cls(
+            household=DatabaseHouseholdRegistry(sessions),
+            hr=DatabaseHrSystem(sessions),
+            social_insurance=DatabaseSocialInsurance(sessions),
+            medical=DatabaseMedicalSystem(sessions),
+            provident_fund=DatabaseProvidentFund(sessions),
+            health=DatabaseHealthCommission(sessions),
+            notifier=DatabaseNotifier(sessions),
+            read_model=DatabaseReadModel(sessions),
+        )
+
+
+def activities_for(systems: DepartmentSystems) -> Sequence[Callable[..., Any]]:
+    """Every activity the case workflow calls, bound to its department system."""
+    public_security = PublicSecurityActivities(systems.household)
+    hr = HrActivities(systems.hr)
+    social = SocialInsuranceActivities(systems.social_insurance)
+    medical = MedicalSecurityActivities(systems.medical)
+    fund = ProvidentFundActivities(systems.provident_fund)
+    health = HealthCommissionActivities(systems.health)
+    notifications = NotificationActivities(systems.notifier)
+    read_model = ReadModelActivities(systems.read_model)
+    return [
+        public_security.verify_household,
+        hr.record_approval,
+        social.receive_prereview,
+        social.contribution_status,
+        social.settle,
+        social.switch_to_retiree,
+        social.award_pension,
+        medical.medical_record,
+        medical.settle_status,
+        fund.account,
+        fund.withdraw_and_close,
+        health.record_reward_notice,
+        notifications.send,
+        read_model.project,
+        load_current_policy,
+    ]
+
+
+class _BindActivityContext(ActivityInboundInterceptor):
+    """Every log line of an activity carries its workflow id, run id and activity type."""
+
+    def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        structlog.contextvars.bind_contextvars(
+            workflow_id=info.workflow_id,
+            run_id=info.workflow_run_id,
+            activity=info.activity_type,
+            attempt=info.attempt,
+        )
+        try:
+            return self.next.execute_activity(input)
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+
+class LogContextInterceptor(Interceptor):
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _BindActivityContext(next)
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    systems: DepartmentSystems,
+    executor: ThreadPoolExecutor,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[RetirementCase],
+        activities=activities_for(systems),
+        activity_executor=executor,
+        max_concurrent_activities=executor._max_workers,
+        interceptors=[LogContextInterceptor()],
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings)
+    engine = make_engine(settings.database_url)
+    systems = DepartmentSystems.in_database(make_sessionmaker(engine))
+    with ThreadPoolExecutor(max_workers=settings.activity_threads) as executor:
+        worker = build_worker(client, settings.temporal_task_queue, systems, executor)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info(
+            "worker started",
+            temporal=settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            task_queue=settings.temporal_task_queue,
+        )
+        async with worker:
+            await stop.wait()
+            log.info("worker draining")
+    engine.dispose()
+    log.info("worker stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()
