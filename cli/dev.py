@@ -1,8 +1,9 @@
 """``retirement dev run`` (what ``make run`` does): the whole service on this machine.
 
 Starts the Temporal dev server (persistent database under ``var/``, the search attributes
-registered, the web UI), migrates the database, starts the worker, seeds the demo cases at
-different stages, prints where everything is, and stops it all on Ctrl-C.
+registered, the web UI), migrates the database, starts the worker and the API (with a local
+development identity key and tokens for the demo users in ``var/dev-tokens.json``), seeds the
+demo cases at different stages, prints where everything is, and stops it all on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from api.devauth import write_dev_tokens
 from contracts import search
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
@@ -48,18 +50,22 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the Temporal dev server exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}; see var/")
         if not _port_free(host, port):
             return
         time.sleep(0.2)
-    raise RuntimeError(f"the Temporal dev server did not listen on {host}:{port}")
+    raise RuntimeError(f"{process.args!r} did not listen on {host}:{port}; see var/")
 
 
 def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
     settings = get_settings()
     host, _, port_text = settings.temporal_address.rpartition(":")
     port = int(port_text)
-    for what, p in (("Temporal", port), ("the Temporal UI", args.ui_port)):
+    for what, p in (
+        ("Temporal", port),
+        ("the Temporal UI", args.ui_port),
+        ("the API", settings.api_port),
+    ):
         if not _port_free(host, p):
             out.write(f"port {p} for {what} is in use: is `make run` already running?\n")
             return 2
@@ -87,6 +93,22 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             [sys.executable, "-m", "worker"], stdout=worker_log, stderr=subprocess.STDOUT
         )
         children.append(worker)
+        # The API trusts a local development key and writes tokens for the demo users.
+        api_env = {**os.environ, "AUTH_DEV_MODE": "true"}
+        tokens = write_dev_tokens(VAR, issuer=settings.auth_issuer, audience=settings.auth_audience)
+        api_log = (VAR / "api.log").open("ab")
+        api = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable, "-m", "uvicorn", "api.app:app",
+                "--host", settings.api_host, "--port", str(settings.api_port),
+                "--no-access-log",
+            ],
+            env=api_env,
+            stdout=api_log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        children.append(api)
+        _wait_for_port(settings.api_host, settings.api_port, api, timeout=60)
         if not args.no_seed:
             asyncio.run(_seed())
         out.write(
@@ -95,8 +117,11 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             f"{settings.temporal_namespace}/workflows\n"
             f"  Temporal        {settings.temporal_address} (namespace "
             f"{settings.temporal_namespace}, task queue {settings.temporal_task_queue})\n"
+            f"  API             http://{settings.api_host}:{settings.api_port}/docs "
+            f"(OpenAPI at /openapi.json)\n"
+            f'  dev tokens      {tokens} (curl -H "Authorization: Bearer $TOKEN")\n'
             f"  database        {settings.database_url}\n"
-            f"  logs            {VAR}/temporal.log, {VAR}/worker.log\n"
+            f"  logs            {VAR}/temporal.log, {VAR}/worker.log, {VAR}/api.log\n"
             "Demo cases are at different stages; search them in the UI with, for example,\n"
             "  RetirementStage = 'pre-review'\n"
             "Press Ctrl-C to stop.\n"

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any, TypeVar
 
 from cli.output import print_json, print_pairs, print_table
+from contracts.rules import Pension, RetirementDate, Timeline
 from domain.early import (
     Appraisal,
     EarlyAssessment,
@@ -28,7 +29,7 @@ from domain.medical import medical_retiree_check
 from domain.months import YearMonth
 from domain.pension import MAX_BALANCE, MAX_INDEX, MAX_YEARS, estimate_pension
 from domain.policy import Category, ClerkTask, Gender, Policy, SpecialJobKind
-from domain.statutory import StatutoryRetirement, category_gender, statutory_retirement
+from domain.statutory import category_gender, statutory_retirement
 from domain.timeline import CHINA_TZ, case_timeline, clerk_due, working_calendar
 from policies import load_policy
 
@@ -181,24 +182,11 @@ def run_rules(args: argparse.Namespace, out: IO[str]) -> int:
     return handler(Context(args, policy, out))
 
 
-def _statutory_json(s: StatutoryRetirement) -> dict[str, Any]:
-    return {
-        "birth_month": s.birth_month,
-        "category": s.category,
-        "original_retirement_month": s.original_retirement_month,
-        "retirement_month": s.retirement_month,
-        "retirement_age_years": s.age_years,
-        "retirement_age_months": s.age_extra_months,
-        "delay_months": s.delay_months,
-        "min_contribution_years": s.min_contribution_years,
-    }
-
-
 def _retirement_date(ctx: Context) -> int:
     category = Category(ctx.args.category)
     results = [statutory_retirement(b, category, ctx.policy) for b in ctx.args.birth_months]
     if ctx.json:
-        print_json([_statutory_json(r) for r in results], ctx.out)
+        print_json([RetirementDate.of(r).model_dump(mode="json") for r in results], ctx.out)
         return 0
     print_table(
         ["birth", "category", "original", "retirement", "age", "delay", "min years"],
@@ -267,27 +255,7 @@ def _timeline(ctx: Context) -> int:
         ("first pension month", tl.first_pension_month),
     ]
     if ctx.json:
-        print_json(
-            {
-                "retirement_month": tl.retirement_month,
-                "declaration_due": tl.declaration_due,
-                "contribution_check_due": tl.contribution_check_due,
-                "initiation_opens": tl.initiation_opens,
-                "initiation_due": tl.initiation_due,
-                "retirement_effective": tl.retirement_effective,
-                "first_pension_month": tl.first_pension_month,
-                "reminders": [
-                    {
-                        "milestone": r.milestone,
-                        "on": r.on,
-                        "days_before": r.days_before,
-                        "due": r.due,
-                    }
-                    for r in tl.reminders
-                ],
-            },
-            ctx.out,
-        )
+        print_json(Timeline.of(tl).model_dump(mode="json"), ctx.out)
         return 0
     ctx.out.write(f"retirement month (T): {tl.retirement_month}\n\n")
     print_table(["milestone", "date"], milestones, ctx.out)
@@ -328,22 +296,7 @@ def _pension_estimate(ctx: Context) -> int:
         wage_area=a.area,
         policy=ctx.policy,
     )
-    result: dict[str, Any] = {
-        "retirement_month": est.retirement_month,
-        "age_years": age // 12,
-        "age_months": age % 12,
-        "wage_area": est.wage_area,
-        "wage_base": est.wage_base,
-        "wage_base_period": est.wage_base_period,
-        "wage_base_provisional": est.wage_base_provisional,
-        "indexed_wage": est.indexed_wage,
-        "contribution_years": est.contribution_years,
-        "divisor_months": est.divisor,
-        "basic": est.basic,
-        "personal_account": est.personal_account,
-        "transitional": est.transitional,
-        "total": est.total,
-    }
+    result = Pension.of(est, age).model_dump(mode="json")
     if ctx.json:
         print_json(result, ctx.out)
         return 0

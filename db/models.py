@@ -418,3 +418,23 @@ class EscalationRow(Base):
     task_id: Mapped[str | None] = mapped_column(IDENTIFIER)
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# ---- The API's own records ------------------------------------------------------------------
+
+
+class ApiRequestRow(Base):
+    """An ``Idempotency-Key`` the API has seen: the first request with a key is applied and its
+    response kept, so a retry gets the same answer and nothing twice. The row is written before
+    the request is applied (status NULL), which also makes a concurrent duplicate wait."""
+
+    __tablename__ = "api_requests"
+    __table_args__ = (UniqueConstraint("subject", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(200))  # who sent it: role and subject
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of method, path and body
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -12,6 +12,7 @@ from db.session import DEFAULT_DATABASE_URL
 
 # Only for development and tests: production must set CASE_ID_KEY (see README).
 DEV_CASE_ID_KEY = "dev-only-case-id-key-change-me"
+DEV_ISSUER = "https://idp.dev.retirement.local"
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,20 @@ class Settings(BaseSettings):
     )
     activity_threads: int = Field(default=16, ge=1, le=256)
     log_level: str = "INFO"
+
+    # The HTTP API and the province's identity platform (an OIDC-style issuer of JWTs).
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    auth_issuer: str = Field(default=DEV_ISSUER, description="expected `iss` of bearer tokens")
+    auth_audience: str = Field(default="retirement-api", description="expected `aud`")
+    auth_jwks_file: Path | None = Field(
+        default=None, description="the issuer's public keys (JWKS JSON); required in production"
+    )
+    auth_dev_mode: bool = Field(
+        default=False,
+        description="sign tokens for demo users with a local key under var/ (never in production)",
+    )
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
     @property
     def case_secret(self) -> bytes:

@@ -1121,6 +1121,11 @@ class RetirementCase:
     def progress(self) -> CaseSnapshot:
         return self._snapshot()
 
+    @workflow.query
+    def status(self) -> CaseStatus:
+        """The short form an update answers with."""
+        return self._status()
+
     @workflow.update
     def decide(self, decision: Decision) -> CaseStatus:
         self._apply_decision(decision, via="update")

@@ -12,6 +12,7 @@ from activities.errors import DepartmentRefusal
 from contracts.case import Department
 from contracts.departments import (
     ApprovalCommand,
+    AuditEntry,
     FundAccount,
     FundAccountStatus,
     FundReceipt,
@@ -63,6 +64,9 @@ class FakeDepartments:
         self.outages: Counter[str] = Counter()
         self.notifications: list[Notification] = []
         self.projections: dict[str, Projection] = {}
+        # Each projection carries only the audit entries new since the previous one: keep them
+        # all, keyed by id (re-projecting an entry is a no-op, as in the database).
+        self.audit: dict[str, AuditEntry] = {}
         self._lock = threading.Lock()
 
     def systems(self) -> DepartmentSystems:
@@ -219,6 +223,8 @@ class FakeDepartments:
     def project(self, projection: Projection) -> None:
         self._enter("project")
         with self._lock:
+            for entry in projection.audit:
+                self.audit.setdefault(entry.id, entry)
             old = self.projections.get(projection.case_id)
             if old is None or old.snapshot.version < projection.snapshot.version:
                 self.projections[projection.case_id] = projection

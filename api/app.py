@@ -1,0 +1,140 @@
+"""The FastAPI application: ``uvicorn api.app:app`` (settings from the environment)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from api.auth import TokenVerifier
+from api.deps import ApiContext
+from api.devauth import ensure_dev_keys
+from api.problems import Problem, install_problem_handlers
+from api.routes import cases, health, rules, tasks
+from db.session import make_engine, make_sessionmaker
+from policies import load_policy
+from service.settings import Settings, get_settings
+from service.temporal import connect
+
+DEV_KEYS = Path("var") / "dev-keys"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def verifier_for(settings: Settings) -> TokenVerifier:
+    if settings.auth_dev_mode:
+        _, jwks = ensure_dev_keys(DEV_KEYS)
+    elif settings.auth_jwks_file is not None:
+        jwks = settings.auth_jwks_file
+    else:
+        raise RuntimeError("set AUTH_JWKS_FILE to the identity platform's public keys")
+    return TokenVerifier.from_jwks_file(
+        jwks,
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        secret=settings.case_secret,
+    )
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes (413) before they are read into memory."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or {}).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        problem = Problem(413, f"the request body is over {self.limit} bytes", "too-large")
+        await problem.response(scope.get("path"))(scope, _no_body, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    client: Client | None = None,
+    sessions: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    """The app; tests pass their own Temporal client and database sessions."""
+    config = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        session_factory = sessions
+        if session_factory is None:
+            engine = make_engine(config.database_url)
+            session_factory = make_sessionmaker(engine)
+        app.state.context = ApiContext(
+            settings=config,
+            client=client or await connect(config),
+            sessions=session_factory,
+            verifier=verifier_for(config),
+            policy=load_policy(),
+        )
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Retirement as one thing (退休一件事) API",
+        version="1.0",
+        description=(
+            "Employers and archive agencies declare retirees and initiate the joint application; "
+            "clerks decide their inbox; retirees follow their case; supervisors watch escalations. "
+            "Authenticate with a bearer token from the identity platform. Errors are RFC 9457 "
+            "problem details."
+        ),
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for module in (cases, tasks, rules, health):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # ``uvicorn api.app:app`` builds the app on first access, with settings from the environment.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,78 @@
+"""What every route may depend on: the caller, a database session, the Temporal client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from api.auth import Principal, TokenVerifier
+from api.problems import Problem
+from contracts.case import Role
+from domain.policy import Policy
+from service.settings import Settings
+
+
+@dataclass
+class ApiContext:
+    """Built once at start-up (``api.app.create_app``) and shared by every request."""
+
+    settings: Settings
+    client: Client
+    sessions: sessionmaker[Session]
+    verifier: TokenVerifier
+    policy: Policy
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.context
+    return ctx
+
+
+ContextDep = Annotated[ApiContext, Depends(context)]
+
+
+def session(ctx: ContextDep) -> Iterator[Session]:
+    with ctx.sessions() as db:
+        yield db
+
+
+SessionDep = Annotated[Session, Depends(session)]
+
+
+def principal(
+    ctx: ContextDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    if not authorization:
+        raise Problem(401, "a bearer token is required", "missing-token")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "use the Authorization: Bearer <token> header", "missing-token")
+    return ctx.verifier.verify(token.strip())
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def require(who: Principal, *roles: Role) -> None:
+    """403 unless the caller has one of ``roles``."""
+    if who.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise Problem(403, f"this needs the role {allowed}; the caller is {who.role}", "forbidden")
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the same key gives the same answer and applies the request once",
+    ),
+]

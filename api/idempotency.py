@@ -1,0 +1,117 @@
+"""``Idempotency-Key``: a request applied once, its answer repeated to every retry."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.auth import Principal
+from api.problems import Problem
+from db.models import ApiRequestRow
+
+WAIT_FOR_TWIN = 30.0  # seconds a concurrent duplicate waits for the first to finish
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    payload = json.dumps(jsonable_encoder(body), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{payload}".encode()).hexdigest()
+
+
+async def once(
+    sessions: sessionmaker[Session],
+    who: Principal,
+    key: str | None,
+    print_: str,
+    apply: Callable[[], Awaitable[tuple[int, Any]]],
+) -> JSONResponse:
+    """Run ``apply`` once per (caller, key); repeat its stored answer for a retry.
+
+    Without a key the request is simply applied. A key reused with a different request is a 422.
+    Failures (4xx/5xx) are not stored: the caller may fix the request and retry with the key.
+    """
+    if key is None:
+        status, body = await apply()
+        return JSONResponse(jsonable_encoder(body), status_code=status)
+    subject = f"{who.role}:{who.subject}"
+    claimed = await asyncio.to_thread(_claim, sessions, subject, key, print_)
+    if not claimed:
+        stored = await _await_stored(sessions, subject, key, print_)
+        return JSONResponse(stored[1], status_code=stored[0])
+    try:
+        status, body = await apply()
+    except BaseException:
+        await asyncio.to_thread(_release, sessions, subject, key)
+        raise
+    encoded = jsonable_encoder(body)
+    await asyncio.to_thread(_store, sessions, subject, key, status, encoded)
+    return JSONResponse(encoded, status_code=status)
+
+
+def _claim(sessions: sessionmaker[Session], subject: str, key: str, print_: str) -> bool:
+    try:
+        with sessions.begin() as db:
+            db.add(ApiRequestRow(subject=subject, key=key, fingerprint=print_))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _row(db: Session, subject: str, key: str) -> ApiRequestRow | None:
+    return db.scalar(
+        select(ApiRequestRow).where(ApiRequestRow.subject == subject, ApiRequestRow.key == key)
+    )
+
+
+async def _await_stored(
+    sessions: sessionmaker[Session], subject: str, key: str, print_: str
+) -> tuple[int, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_FOR_TWIN
+    while True:
+        found = await asyncio.to_thread(_read, sessions, subject, key)
+        if found is None:
+            raise Problem(409, "the first request with this Idempotency-Key failed; retry it")
+        stored_print, status, body = found
+        if stored_print != print_:
+            raise Problem(
+                422,
+                "this Idempotency-Key was used for a different request",
+                "idempotency-key-reused",
+            )
+        if status is not None:
+            return status, body
+        if loop.time() > deadline:
+            raise Problem(409, "a request with this Idempotency-Key is still in progress")
+        await asyncio.sleep(0.1)
+
+
+def _read(
+    sessions: sessionmaker[Session], subject: str, key: str
+) -> tuple[str, int | None, Any] | None:
+    with sessions() as db:
+        row = _row(db, subject, key)
+        return None if row is None else (row.fingerprint, row.status_code, row.response)
+
+
+def _store(sessions: sessionmaker[Session], subject: str, key: str, status: int, body: Any) -> None:
+    with sessions.begin() as db:
+        row = _row(db, subject, key)
+        if row is not None:
+            row.status_code = status
+            row.response = body
+
+
+def _release(sessions: sessionmaker[Session], subject: str, key: str) -> None:
+    with sessions.begin() as db:
+        row = _row(db, subject, key)
+        if row is not None:
+            db.delete(row)

@@ -1,0 +1,215 @@
+"""Reads of the read model for lists and inboxes, and the API's own writes (claims, refusals).
+
+The workflow is the source of truth for a case; these tables are its projection, current within
+a moment of every change, and what makes listing thousands of cases cheap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Mapped, Session
+
+from api.auth import Principal
+from api.schemas import AuditRecord, CaseSummary, EscalationItem, InboxTask, Page
+from contracts.case import Actor
+from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow
+from domain.idcard import mask
+
+
+def region_filter(column: Mapped[str], region: str) -> ColumnElement[bool]:
+    """Rows in ``region`` or below it (province xx0000, city xxxx00, county)."""
+    if region.endswith("0000"):
+        return column.startswith(region[:2])
+    if region.endswith("00"):
+        return column.startswith(region[:4])
+    return column == region
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    stage: str | None = None
+    region: str | None = None
+    overdue: bool | None = None
+    retirement_month: str | None = None
+    organisation: str | None = None
+    person_key: str | None = None
+
+
+def case_summary(row: CaseRow) -> CaseSummary:
+    return CaseSummary(
+        case_id=row.case_id,
+        stage=row.stage,
+        path=row.path,
+        category=row.category,
+        region_code=row.region_code,
+        organisation=row.organisation,
+        person_name=row.person_name,
+        id_masked=mask(row.id_number),
+        retirement_month=row.retirement_month,
+        next_due=row.next_due,
+        overdue=row.overdue,
+        pending_departments=[d for d in row.pending_departments.split(",") if d],
+        updated_at=row.updated_at,
+    )
+
+
+def search_cases(db: Session, where: CaseFilter, limit: int, offset: int) -> Page[CaseSummary]:
+    query = select(CaseRow)
+    if where.stage:
+        query = query.where(CaseRow.stage == where.stage)
+    if where.region:
+        query = query.where(region_filter(CaseRow.region_code, where.region))
+    if where.overdue is not None:
+        query = query.where(CaseRow.overdue.is_(where.overdue))
+    if where.retirement_month:
+        query = query.where(CaseRow.retirement_month == where.retirement_month)
+    if where.organisation:
+        query = query.where(CaseRow.organisation == where.organisation)
+    if where.person_key:
+        query = query.where(CaseRow.person_key == where.person_key)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(CaseRow.next_due.is_(None), CaseRow.next_due, CaseRow.case_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return Page(items=[case_summary(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    department: str
+    region: str
+    status: str = "open"
+    stage: str | None = None
+    kind: str | None = None
+    due_before: date | None = None
+    escalated: bool | None = None
+    claimed_by: str | None = None
+
+
+def inbox(db: Session, where: InboxFilter, limit: int, offset: int) -> Page[InboxTask]:
+    query = (
+        select(TaskRow, CaseRow)
+        .join(CaseRow, CaseRow.case_id == TaskRow.case_id)
+        .where(TaskRow.department == where.department)
+        .where(region_filter(TaskRow.region_code, where.region))
+        .where(TaskRow.status == where.status)
+    )
+    if where.stage:
+        query = query.where(CaseRow.stage == where.stage)
+    if where.kind:
+        query = query.where(TaskRow.kind == where.kind)
+    if where.due_before:
+        query = query.where(TaskRow.due <= where.due_before)
+    if where.escalated is not None:
+        query = query.where(TaskRow.escalated.is_(where.escalated))
+    if where.claimed_by:
+        query = query.where(TaskRow.claimed_by == where.claimed_by)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.execute(
+        query.order_by(TaskRow.due.is_(None), TaskRow.due, TaskRow.opened_at, TaskRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [
+        InboxTask(
+            case_id=task.case_id,
+            task_id=task.task_id,
+            kind=task.kind,
+            title=task.title,
+            department=task.department,
+            region_code=task.region_code,
+            status=task.status,
+            stage=case.stage,
+            person_name=case.person_name,
+            id_masked=mask(case.id_number),
+            due=task.due,
+            due_estimated=task.due_estimated,
+            escalated=task.escalated,
+            opened_at=task.opened_at,
+            claimed_by=task.claimed_by,
+        )
+        for task, case in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def task_row(db: Session, case_id: str, task_id: str) -> TaskRow | None:
+    return db.get(TaskRow, f"{case_id}/{task_id}")
+
+
+def audit_trail(db: Session, case_id: str) -> list[AuditRecord]:
+    rows = db.scalars(
+        select(AuditLogRow)
+        .where(AuditLogRow.case_id == case_id)
+        .order_by(AuditLogRow.at, AuditLogRow.id)
+    )
+    return [
+        AuditRecord(
+            at=r.at,
+            actor_id=r.actor_id,
+            actor_role=r.actor_role,
+            actor_department=r.actor_department,
+            actor_region=r.actor_region,
+            actor_organisation=r.actor_organisation,
+            at_counter=r.at_counter,
+            action=r.action,
+            detail=r.detail,
+            result=r.result,
+        )
+        for r in rows
+    ]
+
+
+def escalations(
+    db: Session, who: Principal, department: str | None, limit: int, offset: int
+) -> Page[EscalationItem]:
+    query = select(EscalationRow).join(CaseRow, CaseRow.case_id == EscalationRow.case_id)
+    query = query.where(CaseRow.closed_at.is_(None))
+    if who.region:
+        query = query.where(region_filter(EscalationRow.region_code, who.region))
+    if department:
+        query = query.where(EscalationRow.department == department)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(EscalationRow.at, EscalationRow.id).limit(limit).offset(offset)
+    )
+    items = [
+        EscalationItem(
+            case_id=r.case_id,
+            department=r.department,
+            region_code=r.region_code,
+            task_id=r.task_id,
+            reason=r.reason,
+            at=r.at,
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def record_refusal(
+    db: Session, case_id: str, actor: Actor, action: str, detail: str, result: str
+) -> None:
+    """The audit log keeps refused attempts too (the workflow only projects accepted ones)."""
+    db.add(
+        AuditLogRow(
+            entry_id=f"api:{uuid.uuid4().hex}",
+            case_id=case_id,
+            at=datetime.now(UTC),
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            actor_department=actor.department.value if actor.department else None,
+            actor_region=actor.region,
+            actor_organisation=actor.organisation,
+            at_counter=actor.at_counter,
+            action=action,
+            detail=detail[:2000],
+            result=result,
+        )
+    )

@@ -1,0 +1,2 @@
+"""One module per audience: cases (employers, agencies, retirees), tasks (clerks and
+supervisors), rules (anyone), health."""

@@ -1,0 +1,361 @@
+"""Cases: declare, list, follow, and the employer's and retiree's actions on a case."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from api.auth import Principal
+from api.cases import CaseFacts, case_facts, may_view, refuse, send, snapshot_of
+from api.deps import ApiContext, ContextDep, IdempotencyKey, PrincipalDep, SessionDep, require
+from api.idempotency import fingerprint, once
+from api.problems import Problem
+from api.queries import CaseFilter, audit_trail, search_cases
+from api.schemas import (
+    AuditRecord,
+    Body,
+    CaseCreated,
+    CaseSummary,
+    CorrectionBody,
+    DeclareBody,
+    InitiateBody,
+    Page,
+    ReasonBody,
+    ResubmitBody,
+    SettleBody,
+)
+from contracts.case import Actor, Person, Role
+from contracts.workflow import (
+    Cancel,
+    CaseSnapshot,
+    CaseStatus,
+    CorrectRetirement,
+    Declare,
+    Initiate,
+    Resubmit,
+    Settle,
+    Withdraw,
+)
+from domain.idcard import InvalidIdNumber, parse_id_number
+from domain.timeline import CHINA_TZ
+from service.cases import start_case
+from workflows.case import RetirementCase, plan_for
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Region = Annotated[str | None, Query(pattern=r"^\d{6}$")]
+STAFF = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+
+
+def _request_id(key: str | None) -> str:
+    return key or uuid.uuid4().hex
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CaseCreated,
+    responses={200: {"model": CaseCreated, "description": "the person's open case, declared"}},
+    summary="Declare a retiree (申报): starts the case, or declares the open one",
+)
+async def declare(
+    body: DeclareBody,
+    request: Request,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    require(who, Role.EMPLOYER, Role.AGENCY)
+    today = datetime.now(CHINA_TZ).date()
+    try:
+        parse_id_number(body.person.id_number, today)
+        person = Person(
+            id_number=body.person.id_number,
+            name=body.person.name,
+            category=body.person.category,
+            region_code=body.person.region_code,
+            employer_id=who.organisation if who.role is Role.EMPLOYER else None,
+            agency_id=who.organisation if who.role is Role.AGENCY else None,
+        )
+    except InvalidIdNumber as exc:
+        raise Problem(422, f"person.id_number: {exc}", "invalid-id-number") from None
+    except ValidationError as exc:
+        raise Problem(422, f"person: {exc.errors()[0]['msg']}", "validation") from None
+    plan = plan_for(person.birth_month, person.category, body.declaration, ctx.policy)
+    if not plan.accepted:
+        reasons = "; ".join(f"{r.rule}: {r.reason}" for r in plan.refusals)
+        raise Problem(422, reasons, "rule-refusal")
+    request_id = _request_id(idempotency_key)
+    actor = who.actor()
+
+    async def apply() -> tuple[int, Any]:
+        started = await start_case(
+            ctx.client,
+            person=person,
+            policy=ctx.policy,
+            secret=ctx.settings.case_secret,
+            task_queue=ctx.settings.temporal_task_queue,
+            declaration=body.declaration,
+            declared_by=actor,
+            request_id=request_id,
+            search_attributes=ctx.settings.temporal_search_attributes,
+        )
+        if started.created:
+            status = await started.handle.query(RetirementCase.status)
+            return 201, CaseCreated(case_id=started.case_id, created=True, status=status)
+        facts = await case_facts(ctx, started.case_id)
+        status = await send(
+            ctx,
+            facts,
+            actor,
+            "declare",
+            RetirementCase.declare,
+            Declare(request_id=request_id, actor=actor, declaration=body.declaration),
+            request_id,
+        )
+        return 200, CaseCreated(case_id=started.case_id, created=False, status=status)
+
+    print_ = fingerprint("POST", "/cases", body.model_dump(mode="json"))
+    return await once(ctx.sessions, who, idempotency_key, print_, apply)
+
+
+@router.get("", response_model=Page[CaseSummary], summary="Search cases")
+def list_cases(
+    db: SessionDep,
+    who: PrincipalDep,
+    stage: str | None = None,
+    region: Region = None,
+    overdue: bool | None = None,
+    retirement_month: Month = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[CaseSummary]:
+    """Employers and agencies see their own cases, a retiree their own, staff every case in
+    their region (narrowed with ``region``)."""
+    where = CaseFilter(stage=stage, overdue=overdue, retirement_month=retirement_month)
+    if who.role in (Role.EMPLOYER, Role.AGENCY):
+        where = CaseFilter(**{**where.__dict__, "organisation": who.organisation, "region": region})
+    elif who.role is Role.INDIVIDUAL:
+        where = CaseFilter(**{**where.__dict__, "person_key": who.person_key})
+    else:
+        if region is not None and not who.covers(region):
+            raise Problem(403, f"region {region} is outside the caller's region", "wrong-region")
+        where = CaseFilter(**{**where.__dict__, "region": region or who.region})
+    return search_cases(db, where, limit, offset)
+
+
+async def _facts_for(ctx: ContextDep, who: PrincipalDep, case_id: str) -> CaseFacts:
+    facts = await case_facts(ctx, case_id)
+    if not may_view(who, facts):
+        raise Problem(403, "this case is not the caller's to see", "forbidden")
+    return facts
+
+
+@router.get("/{case_id}", response_model=CaseSnapshot, summary="A case's progress")
+async def get_case(case_id: str, ctx: ContextDep, who: PrincipalDep) -> CaseSnapshot:
+    """The nine items, deadlines, tasks, decisions and the case's story (ID numbers masked)."""
+    await _facts_for(ctx, who, case_id)
+    return await snapshot_of(ctx, case_id)
+
+
+@router.get("/{case_id}/audit", response_model=list[AuditRecord], summary="A case's audit trail")
+async def get_audit(
+    case_id: str, ctx: ContextDep, who: PrincipalDep, db: SessionDep
+) -> list[AuditRecord]:
+    require(who, *STAFF)
+    await _facts_for(ctx, who, case_id)
+    return audit_trail(db, case_id)
+
+
+Authorize = Callable[[Principal, CaseFacts], str | None]  # the reason to refuse, or None
+
+
+def parties(*roles: Role) -> Authorize:
+    """The case's own employer or agency, or the person; ``CLERK`` admits a clerk acting at the
+    offline counter for them (the workflow checks the clerk's department and region)."""
+
+    def check(who: Principal, facts: CaseFacts) -> str | None:
+        if who.role not in roles:
+            return f"a {who.role} may not do this"
+        if who.role is Role.CLERK:
+            return None if who.covers(facts.region_code) else "the case is in another region"
+        return None if may_view(who, facts) else "this case is not the caller's"
+
+    return check
+
+
+def staff_in_region(who: Principal, facts: CaseFacts) -> str | None:
+    if who.role not in STAFF:
+        return f"a {who.role} may not do this"
+    return None if who.covers(facts.region_code) else "the case is in another region"
+
+
+def parties_or_staff(who: Principal, facts: CaseFacts) -> str | None:
+    if who.is_staff:
+        return staff_in_region(who, facts)
+    return parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL)(who, facts)
+
+
+async def _act(
+    ctx: ApiContext,
+    who: Principal,
+    case_id: str,
+    action: str,
+    key: str | None,
+    body: Any,
+    authorize: Authorize,
+    update: Any,
+    build: Callable[[str, Actor], Any],
+    *,
+    at_counter: bool = False,
+) -> JSONResponse:
+    """Authorise, then send the action to the case as an Update, once per Idempotency-Key."""
+    facts = await case_facts(ctx, case_id)
+    actor = who.actor(at_counter=at_counter)
+    reason = authorize(who, facts)
+    if reason is not None:
+        raise refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
+    if who.role is Role.CLERK and not at_counter and authorize is not staff_in_region:
+        problem = Problem(403, "a clerk acts for the employer or person only at the counter")
+        raise refuse(ctx, facts, actor, action, problem)
+    request_id = _request_id(key)
+
+    async def apply() -> tuple[int, Any]:
+        request = build(request_id, actor)
+        return 200, await send(ctx, facts, actor, action, update, request, request_id)
+
+    print_ = fingerprint("POST", f"/cases/{case_id}/{action}", body)
+    return await once(ctx.sessions, who, key, print_, apply)
+
+
+def _dump(body: Body | None) -> Any:
+    return None if body is None else body.model_dump(mode="json")
+
+
+@router.post("/{case_id}/resubmission", response_model=CaseStatus, summary="Correct and resubmit")
+async def resubmit(
+    case_id: str,
+    body: ResubmitBody,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _act(
+        ctx, who, case_id, "resubmit", idempotency_key, _dump(body),
+        parties(Role.EMPLOYER, Role.AGENCY),
+        RetirementCase.resubmit,
+        lambda rid, actor: Resubmit(request_id=rid, actor=actor, declaration=body.declaration),
+    )  # fmt: skip
+
+
+@router.post(
+    "/{case_id}/settlements",
+    response_model=CaseStatus,
+    summary="Report a contribution problem settled",
+)
+async def settle(
+    case_id: str,
+    body: SettleBody,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _act(
+        ctx, who, case_id, "settle", idempotency_key, _dump(body),
+        parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL),
+        RetirementCase.settle,
+        lambda rid, actor: Settle(
+            request_id=rid, actor=actor, task_id=body.task_id, note=body.note
+        ),
+    )  # fmt: skip
+
+
+@router.post(
+    "/{case_id}/initiation",
+    response_model=CaseStatus,
+    summary="Initiate the joint application (发起)",
+)
+async def initiate(
+    case_id: str,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    body: InitiateBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _act(
+        ctx, who, case_id, "initiate", idempotency_key, _dump(body),
+        parties(Role.EMPLOYER, Role.INDIVIDUAL, Role.CLERK),
+        RetirementCase.initiate,
+        lambda rid, actor: Initiate(request_id=rid, actor=actor),
+        at_counter=bool(body and body.at_counter),
+    )  # fmt: skip
+
+
+@router.post("/{case_id}/withdrawal", response_model=CaseStatus, summary="Withdraw the case")
+async def withdraw(
+    case_id: str,
+    body: ReasonBody,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _act(
+        ctx, who, case_id, "withdraw", idempotency_key, _dump(body),
+        parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL),
+        RetirementCase.withdraw,
+        lambda rid, actor: Withdraw(request_id=rid, actor=actor, reason=body.reason),
+    )  # fmt: skip
+
+
+@router.post(
+    "/{case_id}/cancellation",
+    response_model=CaseStatus,
+    summary="Cancel a case with a reason (HR clerks, supervisors)",
+)
+async def cancel(
+    case_id: str,
+    body: ReasonBody,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _act(
+        ctx, who, case_id, "cancel", idempotency_key, _dump(body),
+        staff_in_region,
+        RetirementCase.cancel,
+        lambda rid, actor: Cancel(request_id=rid, actor=actor, reason=body.reason),
+    )  # fmt: skip
+
+
+@router.post(
+    "/{case_id}/retirement-correction",
+    response_model=CaseStatus,
+    summary="Correct the retirement date (moves every pending deadline)",
+)
+async def correct(
+    case_id: str,
+    body: CorrectionBody,
+    ctx: ContextDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """HR clerks correct data (category, the archive's birth month); the employer or person
+    chooses flexible retirement. The workflow checks which is which."""
+    return await _act(
+        ctx, who, case_id, "retirement-correction", idempotency_key, _dump(body),
+        parties_or_staff,
+        RetirementCase.correct_retirement,
+        lambda rid, actor: CorrectRetirement(
+            request_id=rid, actor=actor, reason=body.reason, category=body.category,
+            declaration=body.declaration,
+        ),
+    )  # fmt: skip

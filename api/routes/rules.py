@@ -1,0 +1,89 @@
+"""The rules calculators, open to anyone: retirement date, timeline, pension estimate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import ContextDep
+from api.problems import Problem
+from api.schemas import PensionEstimateBody
+from contracts.rules import Pension, RetirementDate, Timeline
+from domain.months import YearMonth
+from domain.pension import PensionInputError, estimate_pension
+from domain.policy import Category
+from domain.statutory import statutory_retirement
+from domain.timeline import case_timeline
+
+router = APIRouter(prefix="/rules", tags=["rules"])
+
+
+def _month(text: str, name: str) -> YearMonth:
+    try:
+        month = YearMonth.parse(text)
+    except ValueError as exc:
+        raise Problem(422, f"{name}: {exc}", "validation") from None
+    if not 1900 <= month.year <= 2100:
+        raise Problem(422, f"{name}: {text} is outside 1900..2100", "validation")
+    return month
+
+
+@router.get(
+    "/retirement-date",
+    response_model=list[RetirementDate],
+    summary="Statutory retirement month under the 2024 reform",
+)
+def retirement_date(
+    ctx: ContextDep,
+    category: Category,
+    birth_month: Annotated[list[str], Query(min_length=1, max_length=100)],
+) -> list[RetirementDate]:
+    """One answer per ``birth_month`` (``YYYY-MM``, repeatable), in order."""
+    months = [_month(text, "birth_month") for text in birth_month]
+    return [RetirementDate.of(statutory_retirement(m, category, ctx.policy)) for m in months]
+
+
+@router.get("/timeline", response_model=Timeline, summary="A case's deadlines and reminders")
+def timeline(
+    ctx: ContextDep,
+    retirement_month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    birth_month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    category: Category | None = None,
+) -> Timeline:
+    """Give ``retirement_month`` (T), or ``birth_month`` with ``category``."""
+    if retirement_month is not None and birth_month is None and category is None:
+        month = _month(retirement_month, "retirement_month")
+    elif retirement_month is None and birth_month is not None and category is not None:
+        birth = _month(birth_month, "birth_month")
+        month = statutory_retirement(birth, category, ctx.policy).retirement_month
+    else:
+        raise Problem(422, "give retirement_month, or birth_month with category", "validation")
+    return Timeline.of(case_timeline(month, ctx.policy))
+
+
+@router.post("/pension-estimate", response_model=Pension, summary="Monthly pension estimate")
+def pension_estimate(body: PensionEstimateBody, ctx: ContextDep) -> Pension:
+    birth = _month(body.birth_month, "birth_month")
+    statutory = statutory_retirement(birth, body.category, ctx.policy)
+    month = (
+        _month(body.retirement_month, "retirement_month")
+        if body.retirement_month
+        else statutory.retirement_month
+    )
+    age = month.months_since(birth)
+    try:
+        estimate = estimate_pension(
+            retirement_month=month,
+            age_years=age // 12,
+            age_months=age % 12,
+            contribution_index=body.contribution_index,
+            actual_years=body.actual_years,
+            deemed_years=body.deemed_years,
+            account_balance=body.account_balance,
+            wage_area=body.wage_area,
+            policy=ctx.policy,
+        )
+    except PensionInputError as exc:
+        raise Problem(422, str(exc), "pension-input") from None
+    return Pension.of(estimate, age)

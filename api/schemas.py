@@ -1,0 +1,167 @@
+"""Request and response bodies of the API (those not already in ``contracts``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.case import (
+    Declaration,
+    Identifier,
+    RegionCode,
+    Text,
+    Years,
+)
+from contracts.workflow import CaseStatus, Outcome
+from domain.policy import Category
+
+T = TypeVar("T")
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class NewPerson(Body):
+    """The retiree, as the employer or agency declares them (their organisation is the caller's)."""
+
+    id_number: Annotated[str, Field(min_length=15, max_length=18, examples=["220102196701150013"])]
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    category: Category
+    region_code: RegionCode
+
+
+class DeclareBody(Body):
+    person: NewPerson
+    declaration: Declaration
+
+
+class CaseCreated(BaseModel):
+    case_id: str
+    created: bool = Field(description="false: the person's open case was found and declared")
+    status: CaseStatus
+
+
+class ResubmitBody(Body):
+    declaration: Declaration
+
+
+class SettleBody(Body):
+    task_id: Identifier
+    note: Text = ""
+
+
+class InitiateBody(Body):
+    at_counter: bool = Field(default=False, description="a clerk acting at the offline counter")
+
+
+class ReasonBody(Body):
+    reason: Reason
+
+
+class CorrectionBody(Body):
+    reason: Reason
+    category: Category | None = None
+    declaration: Declaration | None = None
+
+
+class DecisionBody(Body):
+    outcome: Outcome
+    reason: Text | None = None
+    evidence: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
+    deemed_years: Years | None = None
+    at_counter: bool = Field(default=False, description="acting for the person at the counter")
+
+
+class AssignBody(Body):
+    clerk_id: Identifier
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    stage: str
+    path: str | None
+    category: str
+    region_code: str
+    organisation: str
+    person_name: str
+    id_masked: str
+    retirement_month: str
+    next_due: date | None
+    overdue: bool
+    pending_departments: list[str]
+    updated_at: datetime
+
+
+class InboxTask(BaseModel):
+    case_id: str
+    task_id: str
+    kind: str
+    title: str
+    department: str | None
+    region_code: str
+    status: str
+    stage: str
+    person_name: str
+    id_masked: str
+    due: date | None
+    due_estimated: bool
+    escalated: bool
+    opened_at: datetime
+    claimed_by: str | None
+
+
+class AuditRecord(BaseModel):
+    at: datetime
+    actor_id: str
+    actor_role: str
+    actor_department: str | None
+    actor_region: str | None
+    actor_organisation: str | None
+    at_counter: bool
+    action: str
+    detail: str
+    result: str
+
+
+class EscalationItem(BaseModel):
+    case_id: str
+    department: str
+    region_code: str
+    task_id: str | None
+    reason: str
+    at: datetime
+
+
+class TaskClaim(BaseModel):
+    case_id: str
+    task_id: str
+    claimed_by: str | None
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    temporal: str
+
+
+class PensionEstimateBody(Body):
+    birth_month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["1967-01"])]
+    category: Category
+    retirement_month: Annotated[str | None, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None
+    contribution_index: Annotated[Decimal, Field(gt=0, le=10)]
+    actual_years: Years
+    deemed_years: Years = Decimal(0)
+    account_balance: Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 10)]
+    wage_area: Annotated[str, Field(max_length=32)] | None = None

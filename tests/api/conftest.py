@@ -1,0 +1,93 @@
+"""The API in-process over a time-skipping Temporal server, a worker on the database-backed
+department systems, and signed tokens for every kind of caller."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.devauth import ensure_dev_keys, mint
+from db.session import make_engine, make_sessionmaker
+from service.binaries import temporal_test_server
+from service.settings import Settings
+from service.temporal import DATA_CONVERTER
+from worker import DepartmentSystems, build_worker
+
+ISSUER = "https://idp.test.retirement.local"
+AUDIENCE = "retirement-api"
+REGION = "220102"
+EMPLOYER = "emp-api-1"
+
+
+@pytest.fixture(scope="session")
+async def api_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=temporal_test_server()
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return ensure_dev_keys(tmp_path_factory.mktemp("keys"))
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    app: FastAPI
+    sessions: sessionmaker[Session]
+    env: WorkflowEnvironment
+    settings: Settings
+    private_key: Path
+
+    def token(self, **claims: Any) -> str:
+        claims.setdefault("sub", f"user-{uuid.uuid4().hex[:6]}")
+        return mint(self.private_key, issuer=ISSUER, audience=AUDIENCE, claims=claims)
+
+    def as_(self, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(**claims)}"}
+
+
+Headers = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+async def api(
+    api_env: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
+) -> AsyncIterator[Api]:
+    private, jwks = signing_key
+    task_queue = f"api-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        database_url=database_url,
+        temporal_task_queue=task_queue,
+        temporal_search_attributes=False,
+        auth_issuer=ISSUER,
+        auth_audience=AUDIENCE,
+        auth_jwks_file=jwks,
+        case_id_key=uuid.uuid4().hex,
+    )
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    app = create_app(settings, client=api_env.client, sessions=sessions)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        worker = build_worker(
+            api_env.client, task_queue, DepartmentSystems.in_database(sessions), executor
+        )
+        async with worker, app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+                yield Api(http, app, sessions, api_env, settings, private)
+    engine.dispose()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from db.seed import seed_person
+from domain.idcard import check_character
+from tests.api.conftest import EMPLOYER, REGION, Api
+
+
+def _id(birth: date, serial: int) -> str:
+    first17 = f"{REGION}{birth:%Y%m%d}{serial * 2 + 1:03d}"
+    return first17 + check_character(first17)
+
+
+async def test_declare_then_decide(api: Api) -> None:
+    id_number = _id(date(1967, 1, 15), 7)
+    seed_person(api.sessions, id_number, "王建国")
+    employer = api.as_(role="employer", organisation=EMPLOYER)
+    body = {
+        "person": {
+            "id_number": id_number,
+            "name": "王建国",
+            "category": "male",
+            "region_code": REGION,
+        },
+        "declaration": {"contribution_years": 30},
+    }
+    first = await api.http.post("/cases", json=body, headers={**employer, "Idempotency-Key": "k1"})
+    assert first.status_code == 201, first.text
+    again = await api.http.post("/cases", json=body, headers={**employer, "Idempotency-Key": "k1"})
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    case_id = first.json()["case_id"]
+    clerk = api.as_(role="clerk", department="hr", region=REGION)
+    for _ in range(100):
+        inbox = await api.http.get("/inbox", headers=clerk)
+        assert inbox.status_code == 200, inbox.text
+        if inbox.json()["items"]:
+            break
+        await asyncio.sleep(0.05)
+    task = inbox.json()["items"][0]
+    assert task["case_id"] == case_id
+    decided = await api.http.post(
+        f"/cases/{case_id}/tasks/{task['task_id']}/decision",
+        json={"outcome": "approve"},
+        headers=clerk,
+    )
+    assert decided.status_code == 200, decided.text
+    stale = await api.http.post(
+        f"/cases/{case_id}/tasks/{task['task_id']}/decision",
+        json={"outcome": "approve"},
+        headers=clerk,
+    )
+    assert stale.status_code == 409, stale.text
+    assert stale.headers["content-type"] == "application/problem+json"
+    snap = await api.http.get(f"/cases/{case_id}", headers=employer)
+    assert snap.status_code == 200
+    assert snap.json()["id_masked"].count("*") == 10
+    nobody = await api.http.get(f"/cases/{case_id}")
+    assert nobody.status_code == 401
