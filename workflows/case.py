@@ -99,7 +99,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.pension import PensionInputError, estimate_pension
     from domain.plan import RetirementPath, RetirementPlan, plan_retirement
     from domain.policy import Category, Policy
-    from domain.statutory import min_contribution_years
+    from domain.statutory import category_gender, min_contribution_years
     from domain.timeline import (
         CHINA_TZ,
         CaseTimeline,
@@ -267,6 +267,33 @@ class RetirementCase:
                 self._set_item(key, ItemStatus.NOT_APPLICABLE, "not on this path")
             elif applies and current is ItemStatus.NOT_APPLICABLE:
                 self._set_item(key, ItemStatus.NOT_STARTED, "")
+
+    def _change_plan(
+        self, *, category: Category | None = None, declaration: Declaration | None = None
+    ) -> None:
+        """A resubmission or correction: a new T moves every pending deadline, the open tasks'
+        due dates with them; reminders already due under the new dates are not sent late."""
+        before = self._timeline
+        if category is not None:
+            self._category = category
+        if declaration is not None:
+            self._declaration = declaration
+            self._path_items()
+        self._replan()
+        if self._timeline == before:
+            return
+        self._schedule_from = workflow.now()
+        dues = {
+            TaskKind.DECLARE: self._timeline.declaration_due,
+            TaskKind.SETTLE_CONTRIBUTIONS: self._timeline.contribution_check_due,
+            TaskKind.INITIATE: self._timeline.initiation_due,
+        }
+        for task in self._open_tasks():
+            if task.kind in dues:
+                self._tasks[task.id] = task.model_copy(update={"due": dues[task.kind]})
+        if self._declaration is not None and self._today() > self._timeline.declaration_due:
+            self._late_declaration = True
+        self._bump()
 
     def _replan(self) -> None:
         self._plan = plan_for(self._birth_month, self._category, self._declaration, self._policy)
@@ -492,6 +519,7 @@ class RetirementCase:
         )
         if receipt is None:
             return self._close_if_open(Stage.REJECTED, "the formal approval could not be recorded")
+        # (a None receipt also means the case closed meanwhile; nothing more is done then)
         self._set_item(
             ItemKey.PENSION_ELIGIBILITY,
             ItemStatus.DONE,
@@ -804,11 +832,16 @@ class RetirementCase:
                     retry_policy=DEPARTMENT_RETRY,
                     summary=f"{department}: {step}",
                 )
-                return result
             except ActivityError as err:
                 info = _refusal(err)
                 if info is None:
                     raise
+            else:
+                # The case may have been withdrawn or cancelled while the step ran: the caller
+                # must not act on its result then.
+                return None if self._stage.terminal else result
+            if self._stage.terminal:
+                return None
             task = self._open_task(
                 TaskKind.DEPARTMENT_ISSUE,
                 f"{department} refused '{step}': resolve, then approve to retry",
@@ -839,8 +872,9 @@ class RetirementCase:
             ),
         )
         if result is None:
-            self._set_item(item, ItemStatus.FAILED, f"check at {step} could not be made")
-            self._close_if_open(Stage.REJECTED, "household registration could not be checked")
+            if not self._stage.terminal:
+                self._fail_item(item, f"check at {step} could not be made")
+                self._close(Stage.REJECTED, "household registration could not be checked")
             return False
         if result.matches:
             self._set_item(item, ItemStatus.DONE, f"verified at {step}")
@@ -1168,9 +1202,7 @@ class RetirementCase:
     @workflow.update
     def resubmit(self, request: Resubmit) -> CaseStatus:
         task = self._open_tasks(TaskKind.CORRECT)[0]
-        self._declaration = request.declaration
-        self._replan()
-        self._path_items()
+        self._change_plan(declaration=request.declaration)
         self._close_task(task, TaskStatus.DONE, Outcome.APPROVE, request.actor, "resubmitted")
         self._record(request.request_id, request.actor, "resubmit", self._plan_summary())
         return self._status()
@@ -1261,21 +1293,14 @@ class RetirementCase:
         actor = request.actor
         if actor.role not in (Role.CLERK, Role.SUPERVISOR, Role.ADMIN):
             raise _refuse(RefusalType.FORBIDDEN, "only HR clerks and supervisors cancel a case")
-        if actor.role is Role.CLERK and actor.department is not Department.HR:
+        if actor.role is not Role.ADMIN and actor.department is not Department.HR:
             raise _refuse(RefusalType.WRONG_DEPARTMENT, "only the HR bureau cancels a case")
         self._check_region(actor)
 
     @workflow.update
     def correct_retirement(self, request: CorrectRetirement) -> CaseStatus:
         before = self._plan.retirement_month
-        if request.category is not None:
-            self._category = request.category
-        if request.declaration is not None:
-            self._declaration = request.declaration
-            self._path_items()
-        self._replan()
-        # Reminders already due under the new dates are not sent retroactively.
-        self._schedule_from = workflow.now()
+        self._change_plan(category=request.category, declaration=request.declaration)
         self._record(
             request.request_id,
             request.actor,
@@ -1309,6 +1334,10 @@ class RetirementCase:
         else:
             self._check_party(actor, organisation_only=False)
         category = request.category or self._category
+        if category_gender(category, self._policy) is not self._person.gender:
+            raise _refuse(
+                RefusalType.INVALID, f"category {category} does not fit the person's gender"
+            )
         declaration = request.declaration or self._declaration
         self._check_plan(declaration, category)
 
@@ -1437,9 +1466,11 @@ class RetirementCase:
                 deemed_years=decision.deemed_years,
             )
         )
-        detail = f"{task.id} {decision.outcome}" + (
-            f": {decision.reason}" if decision.reason else ""
-        )
+        detail = f"{task.id} {decision.outcome}"
+        if decision.reason:
+            detail += f": {decision.reason}"
+        if decision.evidence:
+            detail += f" (evidence: {', '.join(decision.evidence)})"
         self._record(decision.request_id, decision.actor, f"decide-{task.kind}", detail)
 
     def _record(self, request_id: str, actor: Actor, action: str, detail: str) -> None:
@@ -1566,10 +1597,14 @@ class RetirementCase:
         await workflow.wait_condition(lambda: condition() or self._stage.terminal)
 
     def _set_stage(self, stage: Stage) -> None:
-        if stage is not self._stage:
-            self._stage = stage
-            self._event(f"stage: {stage}", SYSTEM)
-            self._bump()
+        if stage is self._stage or self._stage.terminal:
+            return  # a closed case stays closed, whatever a late step returns
+        self._stage = stage
+        # Reminders are for what can still be done on time from here: those whose date passed
+        # before this stage are not sent late (escalations still fire).
+        self._schedule_from = workflow.now()
+        self._event(f"stage: {stage}", SYSTEM)
+        self._bump()
 
     def _close(self, stage: Stage, reason: str) -> None:
         for task in self._open_tasks():
