@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from domain.policy import Policy
 from service.demo import AGENCY, EMPLOYER, REGION, demo_cases
 
 KEY_ID = "dev-1"
@@ -53,9 +55,10 @@ def mint(private_key: Path, *, issuer: str, audience: str, claims: dict[str, Any
     return jwt.encode(payload, private_key.read_bytes(), algorithm="RS256", headers={"kid": KEY_ID})
 
 
-def demo_users() -> dict[str, dict[str, Any]]:
-    """Who can log in during development: one of each role, clerks of every department."""
-    cases = {c.label: c for c in demo_cases()}
+def demo_users(today: date, policy: Policy) -> dict[str, dict[str, Any]]:
+    """Who can log in during development: one of each role, clerks of every department, and the
+    retirees of two demo cases (the demo people are chosen relative to ``today``)."""
+    cases = {c.label: c for c in demo_cases(today, policy)}
     users: dict[str, dict[str, Any]] = {
         "employer": {"sub": "jl-auto-works-hr", "role": "employer", "organisation": EMPLOYER},
         "agency": {"sub": "cc-archive-officer", "role": "agency", "organisation": AGENCY},
@@ -100,7 +103,9 @@ def demo_users() -> dict[str, dict[str, Any]]:
     return users
 
 
-def write_dev_tokens(folder: Path, *, issuer: str, audience: str) -> Path:
+def write_dev_tokens(
+    folder: Path, *, issuer: str, audience: str, today: date, policy: Policy
+) -> Path:
     """``var/dev-tokens.json``: ``{"<user>": {"role": ..., "token": ...}}``."""
     private, _ = ensure_dev_keys(folder / "dev-keys")
     tokens = {
@@ -108,7 +113,7 @@ def write_dev_tokens(folder: Path, *, issuer: str, audience: str) -> Path:
             "role": claims["role"],
             "token": mint(private, issuer=issuer, audience=audience, claims=claims),
         }
-        for user, claims in demo_users().items()
+        for user, claims in demo_users(today, policy).items()
     }
     path = folder / "dev-tokens.json"
     path.write_text(json.dumps(tokens, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -23,7 +23,7 @@ from domain.timeline import CHINA_TZ
 from policies import load_policy
 from service.binaries import temporal_test_server
 from service.demo import DemoRun, drive_together, start_demo_cases
-from service.temporal import DATA_CONVERTER
+from service.temporal import DATA_CONVERTER, runtime
 from worker import DepartmentSystems, build_worker
 
 SECRET = b"demo-case-id-key"
@@ -84,7 +84,9 @@ async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=DATA_CONVERTER, test_server_existing_path=temporal_test_server()
+            data_converter=DATA_CONVERTER,
+            test_server_existing_path=temporal_test_server(),
+            runtime=runtime(),
         )
         try:
             task_queue = f"demo-{uuid.uuid4().hex[:8]}"

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +25,7 @@ from api.devauth import write_dev_tokens
 from contracts import search
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
+from domain.timeline import CHINA_TZ
 from policies import load_policy
 from service.binaries import temporal_cli
 from service.demo import drive_together, start_demo_cases
@@ -95,7 +97,13 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
         children.append(worker)
         # The API trusts a local development key and writes tokens for the demo users.
         api_env = {**os.environ, "AUTH_DEV_MODE": "true"}
-        tokens = write_dev_tokens(VAR, issuer=settings.auth_issuer, audience=settings.auth_audience)
+        tokens = write_dev_tokens(
+            VAR,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            today=datetime.now(CHINA_TZ).date(),
+            policy=load_policy(),
+        )
         api_log = (VAR / "api.log").open("ab")
         api = subprocess.Popen(  # noqa: S603
             [

@@ -70,3 +70,20 @@ def min_contribution_years(retirement_year: int, policy: Policy) -> Decimal:
 
 def category_gender(category: Category, policy: Policy) -> Gender:
     return policy.statutory_age.categories[category].gender
+
+
+def first_birth_month_retiring_from(
+    month: YearMonth, category: Category, policy: Policy
+) -> YearMonth:
+    """The earliest birth month whose statutory retirement month is ``month`` or later.
+
+    The inverse of :func:`statutory_retirement`, which is strictly increasing in the birth month
+    but may skip months (a delay step moves two birth months a month apart by two): a roster
+    looking ``month`` ahead uses this to find who reaches retirement age then.
+    """
+    rule = policy.statutory_age.categories[category]
+    # The delay is at most the cap, so the answer lies within cap months before month - age.
+    birth = month.minus(rule.original_age_years * 12 + rule.max_delay_months)
+    while statutory_retirement(birth, category, policy).retirement_month < month:
+        birth = birth.plus(1)
+    return birth

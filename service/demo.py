@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +33,8 @@ from domain.idcard import check_character
 from domain.months import YearMonth
 from domain.plan import RetirementPath
 from domain.policy import Category, Policy, SpecialJobKind
-from domain.timeline import CHINA_TZ
+from domain.statutory import first_birth_month_retiring_from, statutory_retirement
+from domain.timeline import CHINA_TZ, case_timeline
 from service.cases import start_case
 from service.driver import Advance, Driver, Script, Step, Waiting, organisation_actor
 
@@ -63,12 +64,24 @@ def _return_first_pre_review(task: Task, n: int) -> tuple[Outcome, str | None]:
     return Outcome.APPROVE, None
 
 
-def demo_cases() -> list[DemoCase]:
+def demo_cases(today: date, policy: Policy) -> list[DemoCase]:
+    """One case per path, its people chosen relative to ``today`` so every story is current:
+    declarations on time (but one late), windows still ahead, early and flexible choices valid."""
+    now = YearMonth.of(today)
+
+    def born(category: Category, retiring_from: int) -> YearMonth:
+        """The first birth month reaching statutory age ``retiring_from`` months from now."""
+        return first_birth_month_retiring_from(now.plus(retiring_from), category, policy)
+
     def person(
-        name: str, birth: date, category: Category, serial: int, *, agency: bool = False
+        name: str, birth: YearMonth, category: Category, serial: int, *, agency: bool = False
     ) -> Person:
         return Person(
-            id_number=demo_id(birth, male=category is Category.MALE, serial=serial),
+            id_number=demo_id(
+                date(birth.year, birth.month, 10 + serial),
+                male=category is Category.MALE,
+                serial=serial,
+            ),
             name=name,
             category=category,
             region_code=REGION,
@@ -93,10 +106,26 @@ def demo_cases() -> list[DemoCase]:
         deemed_years=Decimal(5),
         one_child=OneChild(holds_certificate=True, child_birth_date=date(1992, 5, 1)),
     )
+    # Early paths: old enough for the early age, retiring seven months from now.
+    early_month = now.plus(7)
+    special_birth = early_month.minus(56 * 12)  # a man of 56: past the special-job age of 55
+    illness_birth = early_month.minus(46 * 12)  # a woman of 46: past the illness age of 45
+    # Flexible early: a man retiring at his original month, before his delayed statutory one.
+    early_birth = born(Category.MALE, 20)
+    early_choice = early_birth.plus(60 * 12)
+    # Flexible delay: a woman cadre delaying six months past her statutory month.
+    delay_birth = born(Category.FEMALE_CADRE, 8)
+    delay_choice = statutory_retirement(
+        delay_birth, Category.FEMALE_CADRE, policy
+    ).retirement_month.plus(6)
+    roster_birth = born(Category.FEMALE_CADRE, 15)
+    roster_due = case_timeline(
+        statutory_retirement(roster_birth, Category.FEMALE_CADRE, policy).retirement_month, policy
+    ).declaration_due
     return [
         DemoCase(
             "normal",
-            person("王建国", date(1967, 1, 15), Category.MALE, 1),
+            person("王建国", born(Category.MALE, 9), Category.MALE, 1),
             normal,
             Script(declaration=normal, think_time=think),
             seed={"contribution_problems": [arrears], "deemed_years": Decimal(5)},
@@ -104,11 +133,11 @@ def demo_cases() -> list[DemoCase]:
         ),
         DemoCase(
             "special-job",
-            person("李铁柱", date(1972, 3, 8), Category.MALE, 2),
+            person("李铁柱", special_birth, Category.MALE, 2),
             Declaration(
                 path=RetirementPath.SPECIAL_JOB,
                 contribution_years=Decimal(33),
-                requested_month=YearMonth(2027, 6),
+                requested_month=early_month,
                 special_jobs=[
                     SpecialJob(kind=SpecialJobKind.UNDERGROUND_HIGH_TEMPERATURE, years=Decimal(10))
                 ],
@@ -118,11 +147,11 @@ def demo_cases() -> list[DemoCase]:
         ),
         DemoCase(
             "illness",
-            person("赵秀英", date(1981, 9, 20), Category.FEMALE_WORKER, 3),
+            person("赵秀英", illness_birth, Category.FEMALE_WORKER, 3),
             Declaration(
                 path=RetirementPath.ILLNESS,
                 contribution_years=Decimal(16),
-                requested_month=YearMonth(2027, 5),
+                requested_month=early_month,
                 appraisal=Appraisal.COMPLETE_LOSS,
             ),
             Script(think_time=think),
@@ -131,31 +160,33 @@ def demo_cases() -> list[DemoCase]:
         ),
         DemoCase(
             "flexible-early",
-            person("刘志强", date(1968, 6, 2), Category.MALE, 4),
+            person("刘志强", early_birth, Category.MALE, 4),
             Declaration(
                 path=RetirementPath.FLEXIBLE_EARLY,
                 contribution_years=Decimal(30),
-                requested_month=YearMonth(2028, 6),
-                flexible=FlexibleChoice(notice_month=YearMonth(2027, 12)),
+                requested_month=early_choice,
+                flexible=FlexibleChoice(notice_month=now),
             ),
             Script(think_time=think),
             stop_at=Stage.DECLARATION,
         ),
         DemoCase(
             "flexible-delay",
-            person("陈丽华", date(1972, 1, 11), Category.FEMALE_CADRE, 5),
+            person("陈丽华", delay_birth, Category.FEMALE_CADRE, 5),
             Declaration(
                 path=RetirementPath.FLEXIBLE_DELAY,
                 contribution_years=Decimal(28),
-                requested_month=YearMonth(2028, 2),
-                flexible=FlexibleChoice(notice_month=YearMonth(2027, 6), employer_agreed=True),
+                requested_month=delay_choice,
+                flexible=FlexibleChoice(notice_month=now, employer_agreed=True),
             ),
             Script(think_time=think),
             stop_at=Stage.PRE_REVIEW,
         ),
         DemoCase(
             "no-employer",
-            person("孙桂兰", date(1977, 3, 5), Category.FEMALE_WORKER, 6, agency=True),
+            person(
+                "孙桂兰", born(Category.FEMALE_WORKER, 18), Category.FEMALE_WORKER, 6, agency=True
+            ),
             Declaration(contribution_years=Decimal(22)),
             Script(think_time=think),
             seed={"contribution_problems": [transfer], "with_fund": False},
@@ -163,7 +194,7 @@ def demo_cases() -> list[DemoCase]:
         ),
         DemoCase(
             "returned-for-correction",
-            person("周明", date(1967, 4, 9), Category.MALE, 7),
+            person("周明", born(Category.MALE, 12), Category.MALE, 7),
             Declaration(contribution_years=Decimal(31)),
             Script(
                 declaration=Declaration(contribution_years=Decimal(31)),
@@ -177,14 +208,16 @@ def demo_cases() -> list[DemoCase]:
         ),
         DemoCase(
             "roster-start",
-            person("吴海燕", date(1972, 6, 30), Category.FEMALE_CADRE, 8),
+            person("吴海燕", roster_birth, Category.FEMALE_CADRE, 8),
             None,  # started from the roster: the employer has yet to declare
-            # The employer misses the 2027-08-31 declaration deadline: three reminders, then an
-            # escalation to HR supervisors, then a declaration flagged late.
+            # The employer misses the declaration deadline: three reminders, an escalation to
+            # HR supervisors, then a declaration flagged late.
             Script(
                 declaration=Declaration(contribution_years=Decimal(27)),
                 think_time=think,
-                first_action_at=datetime(2027, 9, 6, 10, tzinfo=CHINA_TZ),
+                first_action_at=datetime.combine(
+                    roster_due + timedelta(days=6), time(10), CHINA_TZ
+                ),
             ),
             stop_at=Stage.AWAITING_DECLARATION,
         ),
@@ -217,7 +250,8 @@ async def start_demo_cases(
 ) -> list[DemoRun]:
     """Seed each demo person's department records and start (or find) their case."""
     runs = []
-    for case in cases or demo_cases():
+    today = datetime.now(CHINA_TZ).date()
+    for case in cases or demo_cases(today, policy):
         seed_person(sessions, case.person.id_number, case.person.name, **case.seed)
         started = await start_case(
             client,

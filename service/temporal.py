@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import logging
+from functools import lru_cache
+
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from service.settings import Settings
 
 DATA_CONVERTER = pydantic_data_converter
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    """The SDK's core runtime, its logs forwarded to Python logging (stderr, as JSON where
+    ``service.logs`` is configured) instead of written to stdout, where they would corrupt the
+    CLI's ``--json`` output. One per process."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -33,4 +58,5 @@ async def connect(settings: Settings) -> Client:
         data_converter=DATA_CONVERTER,
         tls=_tls(settings),
         api_key=api_key.get_secret_value() if api_key else None,
+        runtime=runtime(),
     )

@@ -6,7 +6,11 @@ from hypothesis import strategies as st
 
 from domain.months import YearMonth
 from domain.policy import Category, Policy
-from domain.statutory import min_contribution_years, statutory_retirement
+from domain.statutory import (
+    first_birth_month_retiring_from,
+    min_contribution_years,
+    statutory_retirement,
+)
 from policies import load_policy
 
 M = YearMonth.parse
@@ -101,3 +105,12 @@ def test_delay_steps_every_step_months(birth: YearMonth, category: Category) -> 
     else:
         assert after.delay_months == rule.max_delay_months
     assert this.retirement_month == this.original_retirement_month.plus(this.delay_months)
+
+
+@given(st.builds(YearMonth, st.integers(2000, 2060), st.integers(1, 12)), categories)
+def test_first_birth_month_retiring_from_is_the_inverse(
+    month: YearMonth, category: Category
+) -> None:
+    birth = first_birth_month_retiring_from(month, category, _POLICY)
+    assert statutory_retirement(birth, category, _POLICY).retirement_month >= month
+    assert statutory_retirement(birth.minus(1), category, _POLICY).retirement_month < month

@@ -1,0 +1,57 @@
+"""``retirement demo``: every path runs to the end on the time-skipping server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RETIREMENT = Path(sys.executable).parent / "retirement"
+PATHS = {
+    "normal",
+    "special-job",
+    "illness",
+    "flexible-early",
+    "flexible-delay",
+    "no-employer",
+    "returned-for-correction",
+    "roster-start",
+}
+
+
+def test_the_demo_runs_every_path_to_completion(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(RETIREMENT), "demo", "--json", "--record-histories", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    events = json.loads(result.stdout)
+    assert {e["case"] for e in events} == PATHS
+    for event in events:
+        assert set(event) == {"case", "at", "stage", "event", "actor"}
+    for case in PATHS:
+        story = [e for e in events if e["case"] == case]
+        assert story[-1]["stage"] == "completed", (case, story[-3:])
+        assert story[0]["event"] == "case opened"
+    roster = [e["event"] for e in events if e["case"] == "roster-start"]
+    assert sum(e.startswith("reminder sent: declaration") for e in roster) == 3
+    assert any(e.startswith("escalated to hr supervisors") for e in roster)
+    assert any(e.startswith("late declaration") for e in roster)
+    returned = [e["event"] for e in events if e["case"] == "returned-for-correction"]
+    assert any("return: archive pages" in e for e in returned)
+    # A recorded history per case, readable by the replay test.
+    assert {p.stem for p in tmp_path.glob("*.json")} == PATHS
+
+
+def test_the_demo_prints_a_readable_story() -> None:
+    result = subprocess.run(
+        [str(RETIREMENT), "demo"], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for case in PATHS:
+        assert f"== {case}: completed" in result.stdout
+    assert "at (China)" in result.stdout
