@@ -1,0 +1,102 @@
+"""What the update validators check: read only, raising ``ApplicationError`` to refuse before
+anything is written to history. Mixed into :class:`workflows.case.RetirementCase`."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.case import (
+        Actor,
+        Declaration,
+        Department,
+        Role,
+        region_covers,
+    )
+    from contracts.workflow import (
+        Decision,
+        Outcome,
+        RefusalType,
+        TaskKind,
+        TaskStatus,
+    )
+    from domain.policy import Category
+
+
+from workflows.ledger import PARTY_TASKS, RETURNABLE, CaseLedger, plan_for, refuse
+
+
+class CaseChecks(CaseLedger):
+    def _check_fresh(self, request_id: str) -> None:
+        if request_id in self._processed:
+            raise refuse(RefusalType.DUPLICATE, f"request {request_id} was applied already")
+
+    def _check_open(self) -> None:
+        if self._stage.terminal:
+            raise refuse(RefusalType.CLOSED, f"the case is {self._stage}")
+
+    def _check_region(self, actor: Actor) -> None:
+        if actor.region is None or not region_covers(actor.region, self._person.region_code):
+            raise refuse(
+                RefusalType.WRONG_REGION,
+                f"the case is handled in region {self._person.region_code}",
+            )
+
+    def _is_the_person(self, actor: Actor) -> bool:
+        return actor.role is Role.INDIVIDUAL and actor.id == self._input.person_key
+
+    def _at_hr_counter(self, actor: Actor) -> bool:
+        return (
+            actor.role is Role.CLERK
+            and actor.at_counter
+            and actor.department is Department.HR
+            and actor.region is not None
+            and region_covers(actor.region, self._person.region_code)
+        )
+
+    def _check_party(self, actor: Actor, *, organisation_only: bool) -> None:
+        """The employer or agency (or, where allowed, the person); a clerk at the offline counter
+        may act for either."""
+        if actor.role in (Role.EMPLOYER, Role.AGENCY):
+            if actor.organisation != self._person.organisation:
+                raise refuse(
+                    RefusalType.WRONG_ORGANISATION, "this case belongs to another organisation"
+                )
+            return
+        if self._at_hr_counter(actor):
+            return
+        if not organisation_only and self._is_the_person(actor):
+            return
+        raise refuse(RefusalType.FORBIDDEN, f"a {actor.role} may not do this on this case")
+
+    def _check_plan(
+        self, declaration: Declaration | None, category: Category | None = None
+    ) -> None:
+        plan = plan_for(self._birth_month, category or self._category, declaration, self._policy)
+        if not plan.accepted:
+            raise refuse(
+                RefusalType.RULES, "; ".join(f"{r.rule}: {r.reason}" for r in plan.refusals)
+            )
+
+    def _check_decision(self, decision: Decision) -> None:
+        self._check_fresh(decision.request_id)
+        self._check_open()
+        task = self._tasks.get(decision.task_id)
+        if task is None:
+            raise refuse(RefusalType.STALE, f"no task {decision.task_id} on this case")
+        if task.status is not TaskStatus.OPEN:
+            raise refuse(RefusalType.STALE, f"task {task.id} is {task.status} already")
+        if task.kind in PARTY_TASKS:
+            raise refuse(RefusalType.INVALID, f"task {task.id} is not decided by a clerk")
+        actor = decision.actor
+        if actor.role not in (Role.CLERK, Role.SUPERVISOR):
+            raise refuse(RefusalType.FORBIDDEN, "decisions are made by clerks")
+        if actor.department is not task.department:
+            raise refuse(
+                RefusalType.WRONG_DEPARTMENT, f"task {task.id} belongs to {task.department}"
+            )
+        self._check_region(actor)
+        if decision.outcome is Outcome.RETURN and task.kind not in RETURNABLE:
+            raise refuse(RefusalType.INVALID, f"a {task.kind} task cannot be returned")
+        if decision.deemed_years is not None and task.kind is not TaskKind.CONFIRM_MEDICAL_YEARS:
+            raise refuse(RefusalType.INVALID, "deemed years are confirmed on the medical task")

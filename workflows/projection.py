@@ -1,0 +1,82 @@
+"""The projector: the read model in the database, the search attributes and the Temporal UI's
+current details, kept up with every change. Mixed into :class:`workflows.case.RetirementCase`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from activities.read_model import ReadModelActivities
+    from contracts import search
+    from contracts.departments import (
+        Projection,
+    )
+    from contracts.workflow import (
+        CaseSnapshot,
+    )
+    from domain.timeline import (
+        CHINA_TZ,
+    )
+
+
+from workflows.ledger import DEPARTMENT_RETRY, STEP_TIMEOUT, CaseLedger
+
+
+class Projecting(CaseLedger):
+    async def _keep_projection(self) -> None:
+        """Write each new version to the read model; coalesces bursts into one write."""
+        while True:
+            await workflow.wait_condition(
+                lambda: (
+                    self._version > self._projected_version
+                    or (self._draining and workflow.all_handlers_finished())
+                )
+            )
+            if self._version <= self._projected_version:
+                return
+            version = self._version
+            snapshot = self._snapshot()
+            audit = list(self._audit)
+            self._publish(snapshot)
+            await workflow.execute_local_activity_method(
+                ReadModelActivities.project,
+                Projection(
+                    case_id=self._case_id,
+                    person_key=self._input.person_key,
+                    id_number=self._person.id_number,
+                    snapshot=snapshot,
+                    audit=audit,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DEPARTMENT_RETRY,
+                summary=f"read model: version {version}",
+            )
+            self._projected_version = version
+            del self._audit[: len(audit)]
+
+    def _publish(self, snapshot: CaseSnapshot) -> None:
+        """Search attributes and the Temporal UI's current details (no personal data)."""
+        if self._input.search_attributes:
+            pending = sorted({t.department for t in snapshot.open_tasks() if t.department})
+            dues = [t.due for t in snapshot.open_tasks() if t.due is not None]
+            updates: list[SearchAttributeUpdate[Any]] = [
+                search.STAGE.value_set(snapshot.stage.value),
+                search.REGION.value_set(snapshot.region_code),
+                search.PENDING_DEPARTMENTS.value_set([d.value for d in pending]),
+                search.RETIREMENT_MONTH.value_set(str(snapshot.deadlines.retirement_month)),
+                search.OVERDUE.value_set(self._is_overdue()),
+            ]
+            if dues:
+                updates.append(
+                    search.NEXT_DEADLINE.value_set(
+                        datetime.combine(min(dues), datetime.min.time(), CHINA_TZ)
+                    )
+                )
+            else:
+                updates.append(search.NEXT_DEADLINE.value_unset())
+            workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(self._details_markdown(snapshot))
