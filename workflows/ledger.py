@@ -441,6 +441,7 @@ class CaseLedger:
     def _set_stage(self, stage: Stage) -> None:
         if stage is self._stage or self._stage.terminal:
             return  # a closed case stays closed, whatever a late step returns
+        workflow.logger.info("case %s: %s -> %s", self._case_id, self._stage, stage)
         self._stage = stage
         # Reminders are for what can still be done on time from here: those whose date passed
         # before this stage are not sent late (escalations still fire).
