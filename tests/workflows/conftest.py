@@ -1,8 +1,23 @@
-"""A time-skipping Temporal test server for the suite, and a worker per test on fresh fakes."""
+"""A time-skipping Temporal test server for the suite, and a worker per test on fresh fakes.
+
+Every story takes its people and dates from the test server's clock at its start (see
+``tests/workflows/people.py``), never from a fixed calendar date, so the suite passes on whatever
+day it runs.
+
+``RETIREMENT_TEST_CLOCK_OFFSET_DAYS`` (default 0) is for checking exactly that: when set to a
+whole number of days N, each test's server skips N days forward before the test begins, as if
+the suite ran N days after today. For example::
+
+    RETIREMENT_TEST_CLOCK_OFFSET_DAYS=800 .venv/bin/python -m pytest -q tests/workflows
+
+It only moves the test server's clock (the recorded histories of ``test_replay.py`` carry their
+own times and are unaffected); leave it unset for ordinary runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +31,9 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import CaseOutcome, CaseSnapshot, Stage, Task, TaskKind, TaskStatus
 from domain.idcard import check_character
+from domain.months import YearMonth
 from domain.policy import Category, Policy
+from domain.timeline import CHINA_TZ
 from service.binaries import temporal_test_server
 from service.cases import StartedCase, start_case
 from service.temporal import DATA_CONVERTER
@@ -29,6 +46,23 @@ REGION = "220102"  # 长春市南关区
 EMPLOYER = "emp-jl-0001"
 AGENCY = "agency-cc-01"
 
+CLOCK_OFFSET_ENV = "RETIREMENT_TEST_CLOCK_OFFSET_DAYS"
+
+
+def clock_offset() -> timedelta:
+    """How far each test's server clock skips before the test begins: the whole days of
+    ``$RETIREMENT_TEST_CLOCK_OFFSET_DAYS`` (default 0), to run the suite as if on a later date."""
+    raw = os.environ.get(CLOCK_OFFSET_ENV, "").strip() or "0"
+    try:
+        days = int(raw)
+    except ValueError:
+        raise pytest.UsageError(
+            f"{CLOCK_OFFSET_ENV} must be a whole number of days, not {raw!r}"
+        ) from None
+    if days < 0:
+        raise pytest.UsageError(f"{CLOCK_OFFSET_ENV} cannot go back in time ({days})")
+    return timedelta(days=days)
+
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
@@ -37,11 +71,16 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     Its clock starts at the real current time and only ever moves forward: on a server shared
     by the session, a story that skips to T-1 would leave every later test starting months
     late (its declaration overdue, its reminders already past). One server per test keeps each
-    story's hand-computed dates true whatever ran before it.
+    story's dates, counted from the clock at its start, true whatever ran before it.
+
+    With ``$RETIREMENT_TEST_CLOCK_OFFSET_DAYS`` set, the clock first skips that many days.
     """
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=temporal_test_server()
     )
+    offset = clock_offset()
+    if offset:
+        await environment.sleep(offset)
     yield environment
     await environment.shutdown()
 
@@ -115,8 +154,19 @@ class Harness:
     async def now(self) -> datetime:
         return await self.env.get_current_time()
 
+    async def today(self) -> date:
+        """The date in China (where the case's dates are local dates) on the server's clock."""
+        return (await self.now()).astimezone(CHINA_TZ).date()
+
+    async def this_month(self) -> YearMonth:
+        return YearMonth.of(await self.today())
+
     async def sleep_until(self, moment: datetime) -> None:
+        """Skip the server's clock forward to ``moment``, which must not have passed: a story
+        whose dates put a step in the past has chosen them wrongly, and says so here rather
+        than by skipping the wait."""
         delta = moment - await self.now()
+        assert delta >= timedelta(0), f"{moment} is already past ({-delta} ago)"
         if delta > timedelta(0):
             await self.env.sleep(delta)
 

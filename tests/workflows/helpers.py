@@ -105,11 +105,9 @@ async def accepted_update_ids(handle: Case) -> list[str]:
     ]
 
 
-async def to_joint_handling(
-    harness: Harness, handle: Case, *, window_opens: date = date(2027, 7, 1)
-) -> Task:
-    """Pre-review and the contribution check approved, the clock at 10:00 on the day the
-    initiation window opens (2027-07-01 for T = 2027-08), the employer initiates. Returns the
+async def to_joint_handling(harness: Harness, handle: Case, *, window_opens: date) -> Task:
+    """Pre-review and the contribution check approved, the clock at 10:00 China time on the day
+    the initiation window opens (the first day of T-1), the employer initiates. Returns the
     formal approval task now open."""
     await approve(handle, TaskKind.PRE_REVIEW, Department.HR)
     await approve(handle, TaskKind.CONFIRM_CONTRIBUTIONS, Department.SOCIAL_INSURANCE)

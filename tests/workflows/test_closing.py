@@ -1,13 +1,14 @@
 """Ending a case early: the employer withdraws before joint handling, the HR bureau cancels.
 
-A man born 1967-01 throughout: T = 2027-08, the initiation window opens on 2027-07-01.
+Throughout, a man whose statutory month T is about nine months after the test starts: the
+initiation window opens on the first day of T-1.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -29,7 +30,6 @@ from tests.workflows.conftest import (
     Harness,
     clerk,
     open_task,
-    person,
     request_id,
     snapshot,
     stage_is,
@@ -37,9 +37,9 @@ from tests.workflows.conftest import (
 )
 from tests.workflows.fakes import Fund
 from tests.workflows.helpers import NORMAL, Case, approve, refused, to_joint_handling
+from tests.workflows.people import retiree_from_now
 from workflows.case import RetirementCase
 
-BORN = date(1967, 1, 15)
 PROBLEMS = [
     ContributionProblem(id="arrears-2019", kind=ContributionProblemKind.ARREARS, detail="3 months"),
     ContributionProblem(id="gap-2008", kind=ContributionProblemKind.INTERRUPTION, detail="2008"),
@@ -50,7 +50,7 @@ def withdraw(reason: str = "he has taken a new job", actor: Actor = EMPLOYER_ACT
     return Withdraw(request_id=request_id(), actor=actor, reason=reason)
 
 
-def cancel(actor: Actor, reason: str = "the person died on 2027-07-03") -> Cancel:
+def cancel(actor: Actor, reason: str = "the person died during joint handling") -> Cancel:
     return Cancel(request_id=request_id(), actor=actor, reason=reason)
 
 
@@ -58,7 +58,8 @@ def cancel(actor: Actor, reason: str = "the person died on 2027-07-03") -> Cance
 
 
 async def awaiting_declaration(harness: Harness) -> Case:
-    handle = await harness.start(person(BORN))  # from the roster: the DECLARE task is open
+    retiree = (await retiree_from_now(harness)).person
+    handle = await harness.start(retiree)  # from the roster: the DECLARE task is open
     await open_task(handle, TaskKind.DECLARE)
     return handle
 
@@ -67,19 +68,19 @@ async def declaration(harness: Harness) -> Case:
     # The household registry is down for a while (retried after 1, 2, 4 and 8 s): the case
     # stays in the declaration stage while public security's check is retried.
     harness.fakes.outages["verify"] = 4
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     await stage_is(handle, Stage.DECLARATION)
     return handle
 
 
 async def pre_review(harness: Harness) -> Case:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     await open_task(handle, TaskKind.PRE_REVIEW)
     return handle
 
 
 async def contribution_check(harness: Harness) -> Case:
-    retiree = person(BORN)
+    retiree = (await retiree_from_now(harness)).person
     harness.fakes.add_person(retiree.id_number, retiree.name, problems=PROBLEMS)
     handle = await harness.start(retiree, NORMAL)
     await approve(handle, TaskKind.PRE_REVIEW, Department.HR)
@@ -88,7 +89,7 @@ async def contribution_check(harness: Harness) -> Case:
 
 
 async def awaiting_initiation(harness: Harness) -> Case:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     await approve(handle, TaskKind.PRE_REVIEW, Department.HR)
     await approve(handle, TaskKind.CONFIRM_CONTRIBUTIONS, Department.SOCIAL_INSURANCE)
     await open_task(handle, TaskKind.INITIATE)
@@ -96,18 +97,20 @@ async def awaiting_initiation(harness: Harness) -> Case:
 
 
 async def joint_handling(harness: Harness) -> Case:
-    """Initiated on 2027-07-01 with a fund account on file; the formal approval is open."""
-    retiree = person(BORN)
+    """Initiated on the day the window opens (the first of T-1) with a fund account on file;
+    the formal approval is open."""
+    man = await retiree_from_now(harness)
+    retiree = man.person
     harness.fakes.add_person(retiree.id_number, retiree.name, fund=Fund())
     handle = await harness.start(retiree, NORMAL)
-    await to_joint_handling(harness, handle)
+    await to_joint_handling(harness, handle, window_opens=man.timeline.initiation_opens)
     return handle
 
 
 async def contribution_check_reading(harness: Harness) -> Case:
     # Pre-review approved; the social insurance system is down for a while (retried after 1,
     # 2, 4 and 8 s), so the contribution record is still being read and no task is open yet.
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     harness.fakes.outages["contribution_status"] = 4
     await approve(handle, TaskKind.PRE_REVIEW, Department.HR)
     await stage_is(handle, Stage.CONTRIBUTION_CHECK)
@@ -208,7 +211,7 @@ async def test_hr_cancels_during_joint_handling(harness: Harness, actor: Actor) 
 
     outcome = await handle.result()
     assert outcome.stage is Stage.CANCELLED
-    assert outcome.closed_reason == "cancelled: the person died on 2027-07-03"
+    assert outcome.closed_reason == "cancelled: the person died during joint handling"
     snap = await snapshot(handle)
     assert snap.open_tasks() == []
     assert {t.id for t in snap.tasks if t.status is TaskStatus.CANCELLED} == was_open

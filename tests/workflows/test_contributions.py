@@ -1,7 +1,8 @@
 """The contribution check (缴费核查): problems the employer (or the person) settles, the social
 insurance clerk's confirmation, and a missing contribution record.
 
-A man born 1967-01: T = 2027-08, so the check's feedback is due by T-2, on 2027-06-30.
+A man whose statutory month T is about nine months after the test starts: the check's feedback
+is due by T-2, on its last day.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from tests.workflows.conftest import (
     SECRET,
     Harness,
     open_task,
-    person,
     request_id,
     snapshot,
     stage_is,
@@ -36,10 +36,9 @@ from tests.workflows.conftest import (
 )
 from tests.workflows.fakes import Contributions
 from tests.workflows.helpers import NORMAL, Case, approve, decide, refused
+from tests.workflows.people import Retiree, retiree_from_now
 from workflows.case import RetirementCase
 
-BORN = date(1967, 1, 15)
-CHECK_DUE = date(2027, 6, 30)
 ARREARS = ContributionProblem(
     id="arrears-2019",
     kind=ContributionProblemKind.ARREARS,
@@ -53,6 +52,21 @@ TRANSFER = ContributionProblem(
 )
 
 
+def check_due(retiree: Retiree) -> date:
+    """The contribution check's feedback is due by the last day of T-2."""
+    due = retiree.t.minus(2).last_day()
+    assert due == retiree.timeline.contribution_check_due
+    return due
+
+
+def years_needed(retirement_year: int) -> Decimal:
+    """Contribution years needed for a pension, by hand from the 2024 decision: 15 until 2029,
+    then half a year more each year (15.5 in 2030), up to 20."""
+    if retirement_year <= 2029:
+        return Decimal(15)
+    return min(Decimal(15) + Decimal("0.5") * (retirement_year - 2029), Decimal(20))
+
+
 async def settle(handle: Case, task_id: str, actor: Actor, note: str) -> None:
     await handle.execute_update(
         RetirementCase.settle,
@@ -61,7 +75,8 @@ async def settle(handle: Case, task_id: str, actor: Actor, note: str) -> None:
 
 
 async def test_arrears_and_a_transfer_are_settled_then_confirmed(harness: Harness) -> None:
-    retiree = person(BORN)
+    man = await retiree_from_now(harness)
+    retiree = man.person
     harness.fakes.add_person(retiree.id_number, retiree.name, problems=[ARREARS, TRANSFER])
     handle = await harness.start(retiree, NORMAL)
     await approve(handle, TaskKind.PRE_REVIEW, Department.HR)
@@ -75,12 +90,12 @@ async def test_arrears_and_a_transfer_are_settled_then_confirmed(harness: Harnes
         assert task.kind is TaskKind.SETTLE_CONTRIBUTIONS
         assert task.assignee is Assignee.ORGANISATION
         assert task.organisation == EMPLOYER_ACTOR.organisation
-        assert task.due == CHECK_DUE
+        assert task.due == check_due(man)
     assert tasks[ARREARS.id].problem == ARREARS
     assert harness.fakes.calls["contribution_status"] == 1
 
     # The employer pays the arrears: nothing goes to social insurance until both are settled.
-    await settle(handle, tasks[ARREARS.id].id, EMPLOYER_ACTOR, "paid 2466.00 on 2026-12-02")
+    await settle(handle, tasks[ARREARS.id].id, EMPLOYER_ACTOR, "paid the 2466.00 in arrears")
     snap = await snapshot(handle)
     assert [t.problem.id for t in snap.open_tasks() if t.problem] == [TRANSFER.id]
     # Settling the same task again is stale.
@@ -108,8 +123,9 @@ async def test_arrears_and_a_transfer_are_settled_then_confirmed(harness: Harnes
     }
     assert harness.fakes.contributions[retiree.id_number].settled == {ARREARS.id, TRANSFER.id}
     assert harness.fakes.calls["contribution_status"] == 2
-    # 30 actual + 5 deemed years on record; 15 are needed for a 2027 retirement.
-    assert confirm.detail == "record active: 35 years (15 needed)"
+    # 30 actual + 5 deemed years on record, against the years needed in the year of T.
+    needed = years_needed(man.t.year)
+    assert confirm.detail == f"record active: 35 years ({needed} needed)"
 
     # The clerk wants the record read again before confirming: RETURN, then a new task.
     await decide(handle, confirm, Outcome.RETURN, reason="transfer just arrived, re-read")
@@ -130,7 +146,8 @@ async def test_arrears_and_a_transfer_are_settled_then_confirmed(harness: Harnes
 
 
 async def test_without_an_employer_the_person_settles(harness: Harness) -> None:
-    retiree = person(BORN, agency=True)
+    man = await retiree_from_now(harness, agency=True)
+    retiree = man.person
     me = Actor(id=person_key(retiree.id_number, SECRET), role=Role.INDIVIDUAL)
     harness.fakes.add_person(retiree.id_number, retiree.name, problems=[ARREARS])
     handle = await harness.start(retiree, NORMAL, by=AGENCY_ACTOR)
@@ -139,7 +156,7 @@ async def test_without_an_employer_the_person_settles(harness: Harness) -> None:
     task = await open_task(handle, TaskKind.SETTLE_CONTRIBUTIONS)
     assert task.assignee is Assignee.INDIVIDUAL
     assert task.organisation is None
-    assert task.due == CHECK_DUE
+    assert task.due == check_due(man)
 
     # Another person cannot settle it.
     stranger = Actor(id="0" * 64, role=Role.INDIVIDUAL)
@@ -154,7 +171,7 @@ async def test_without_an_employer_the_person_settles(harness: Harness) -> None:
 
 
 async def test_no_contribution_record_goes_to_a_social_insurance_clerk(harness: Harness) -> None:
-    retiree = person(BORN)
+    retiree = (await retiree_from_now(harness)).person
     harness.fakes.add_person(retiree.id_number, retiree.name)
     del harness.fakes.contributions[retiree.id_number]  # the agency has no record of him
     handle = await harness.start(retiree, NORMAL)

@@ -1,12 +1,12 @@
 """Clerks' decisions: what is refused (before anything reaches the workflow's history), the
 de-duplicated decision Signal, and what an applied decision records for the audit.
 
-A man born 1967-01 (T = 2027-08) in region 220102 (Changchun, Nanguan district).
+A man whose statutory month T is about nine months after the test starts, in region 220102
+(Changchun, Nanguan district).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -30,16 +30,15 @@ from tests.workflows.conftest import (
     Harness,
     clerk,
     open_task,
-    person,
     request_id,
     snapshot,
     stage_is,
     wait_for,
 )
 from tests.workflows.helpers import NORMAL, Case, accepted_update_ids, decide, refused
+from tests.workflows.people import retiree_from_now
 from workflows.case import RetirementCase
 
-BORN = date(1967, 1, 15)
 COUNTER_CLERK = Actor(
     id="hr-counter-7", role=Role.CLERK, department=Department.HR, region=REGION, at_counter=True
 )
@@ -79,7 +78,7 @@ async def test_malformed_decisions_are_refused_when_built() -> None:
 
 
 async def test_refused_decisions_never_reach_the_history(harness: Harness) -> None:
-    retiree = person(BORN)
+    retiree = (await retiree_from_now(harness)).person
     # The registry has him under another name: public security reviews at the declaration.
     harness.fakes.add_person(retiree.id_number, "张山")
     handle = await harness.start(retiree, NORMAL)
@@ -155,7 +154,7 @@ async def test_refused_decisions_never_reach_the_history(harness: Harness) -> No
 
 
 async def test_a_provincial_clerk_may_decide_a_city_case(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     review = await open_task(handle, TaskKind.PRE_REVIEW)
     provincial = clerk(Department.HR, "220000")  # Jilin province covers every 22xxxx region
     await decide(handle, review, actor=provincial)
@@ -164,7 +163,7 @@ async def test_a_provincial_clerk_may_decide_a_city_case(harness: Harness) -> No
 
 
 async def test_a_party_task_is_not_decided_by_a_clerk(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     review = await open_task(handle, TaskKind.PRE_REVIEW)
     await decide(handle, review, Outcome.RETURN, reason="archive pages missing")
     correct = await open_task(handle, TaskKind.CORRECT)
@@ -179,7 +178,7 @@ async def signal(handle: Case, decision: Decision) -> None:
 
 
 async def test_the_decision_signal_applies_once_and_records_a_refusal(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     review = await open_task(handle, TaskKind.PRE_REVIEW)
 
     # A refused signal cannot answer its sender: it is recorded on the case instead.
@@ -224,7 +223,7 @@ async def test_the_decision_signal_applies_once_and_records_a_refusal(harness: H
 
 
 async def test_an_applied_decision_records_who_why_and_on_what_evidence(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     review = await open_task(handle, TaskKind.PRE_REVIEW)
 
     # The person came to the HR counter; the clerk decides there on the paper archive.
@@ -266,7 +265,7 @@ async def test_an_applied_decision_records_who_why_and_on_what_evidence(harness:
 
 
 async def test_the_audit_log_keeps_a_decisions_evidence(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     review = await open_task(handle, TaskKind.PRE_REVIEW)
     await decide(handle, review, actor=COUNTER_CLERK, evidence=["档案 vol. 2 p. 14"])
     await stage_is(handle, Stage.CONTRIBUTION_CHECK)

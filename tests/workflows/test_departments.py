@@ -1,14 +1,15 @@
 """Department systems that fail: outages are retried until they pass, a business refusal goes to
 that department's clerk, and one department's trouble does not hold up the others.
 
-A man born 1967-01 (T = 2027-08, window from 2027-07-01) with a provident fund account of
-52,000.00 yuan. Department retries back off 1, 2, 4... seconds; the tests skip that time on the
-test server's clock rather than wait for it.
+A man whose statutory month T is about nine months after the test starts (the initiation window
+opens on the first day of T-1) with a provident fund account of 52,000.00 yuan. Department
+retries back off 1, 2, 4... seconds; the tests skip that time on the test server's clock rather
+than wait for it.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from contracts.case import Department
 from contracts.departments import FundAccountStatus
@@ -17,16 +18,14 @@ from tests.workflows.conftest import (
     EMPLOYER_ACTOR,
     Harness,
     open_task,
-    person,
     request_id,
     snapshot,
     wait_for,
 )
 from tests.workflows.fakes import Fund
 from tests.workflows.helpers import NORMAL, Case, approve, china, decide, to_joint_handling
+from tests.workflows.people import Retiree, retiree_from_now
 from workflows.case import RetirementCase
-
-BORN = date(1967, 1, 15)
 
 
 async def ride_out_retries(harness: Harness) -> None:
@@ -35,7 +34,8 @@ async def ride_out_retries(harness: Harness) -> None:
 
 
 async def test_outages_are_retried_until_the_department_answers(harness: Harness) -> None:
-    retiree = person(BORN)
+    man = await retiree_from_now(harness)
+    retiree = man.person
     harness.fakes.add_person(retiree.id_number, retiree.name, fund=Fund())
     outages = {
         "verify": 1,  # public security, at the declaration
@@ -52,7 +52,8 @@ async def test_outages_are_retried_until_the_department_answers(harness: Harness
     await approve(handle, TaskKind.PRE_REVIEW, Department.HR)
     await ride_out_retries(harness)
     await approve(handle, TaskKind.CONFIRM_CONTRIBUTIONS, Department.SOCIAL_INSURANCE)
-    await harness.sleep_until(china(date(2027, 7, 1), 10))  # the window-opens notice, retried
+    # At 10:00 on the first day of T-1 the window is open; its notice went out, retried.
+    await harness.sleep_until(china(man.timeline.initiation_opens, 10))
     await handle.execute_update(
         RetirementCase.initiate, Initiate(request_id=request_id(), actor=EMPLOYER_ACTOR)
     )
@@ -86,24 +87,25 @@ async def test_outages_are_retried_until_the_department_answers(harness: Harness
     assert str(snap.fund.amount) == "52000.00"
 
 
-async def frozen_fund_case(harness: Harness) -> Case:
+async def frozen_fund_case(harness: Harness) -> tuple[Retiree, Case]:
     """Joint handling with a frozen fund account: the fund clerk approves the withdrawal, the
     centre's system refuses it (frozen by a court), and a DEPARTMENT_ISSUE task is opened."""
-    retiree = person(BORN)
+    man = await retiree_from_now(harness)
+    retiree = man.person
     harness.fakes.add_person(
         retiree.id_number, retiree.name, fund=Fund(status=FundAccountStatus.FROZEN)
     )
     handle = await harness.start(retiree, NORMAL)
-    await to_joint_handling(harness, handle)
+    await to_joint_handling(harness, handle, window_opens=man.timeline.initiation_opens)
     await approve(handle, TaskKind.FORMAL_APPROVAL, Department.HR)
     await approve(handle, TaskKind.FUND_WITHDRAWAL, Department.PROVIDENT_FUND)
-    return handle
+    return man, handle
 
 
 async def test_a_frozen_fund_account_goes_to_the_fund_clerk_and_is_paid_once(
     harness: Harness,
 ) -> None:
-    handle = await frozen_fund_case(harness)
+    man, handle = await frozen_fund_case(harness)
     issue = await open_task(handle, TaskKind.DEPARTMENT_ISSUE)
     assert issue.department is Department.PROVIDENT_FUND
     assert issue.step == "withdraw and close"
@@ -125,7 +127,7 @@ async def test_a_frozen_fund_account_goes_to_the_fund_clerk_and_is_paid_once(
     assert [t.id for t in snap.open_tasks()] == [issue.id]
 
     # The court lifts the freeze; the clerk approves and the step runs again: paid once.
-    harness.fakes.funds[person(BORN).id_number].status = FundAccountStatus.ACTIVE
+    harness.fakes.funds[man.person.id_number].status = FundAccountStatus.ACTIVE
     await decide(handle, issue, evidence=["court order (2027) 吉0102执恢123号"])
     outcome = await handle.result()
     assert outcome.stage is Stage.COMPLETED
@@ -140,7 +142,7 @@ async def test_a_frozen_fund_account_goes_to_the_fund_clerk_and_is_paid_once(
 async def test_a_fund_refusal_the_clerk_rejects_fails_the_item_not_the_case(
     harness: Harness,
 ) -> None:
-    handle = await frozen_fund_case(harness)
+    _, handle = await frozen_fund_case(harness)
     issue = await open_task(handle, TaskKind.DEPARTMENT_ISSUE)
     await decide(handle, issue, Outcome.REJECT, reason="frozen indefinitely by the court")
     await approve(handle, TaskKind.CONFIRM_PENSION, Department.SOCIAL_INSURANCE)

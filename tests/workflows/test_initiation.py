@@ -1,13 +1,13 @@
 """Initiation (发起) of the joint application: not before the window opens at T-1, not before the
 contribution check is through, and only once.
 
-A man born 1967-01: T = 2027-08, so the window opens on 2027-07-01 (China time) and is due by
-2027-07-31.
+A man whose statutory month T is about nine months after the test starts: the window opens on
+the first day of T-1 (China time) and the initiation is due by its last day.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, timedelta
 
 from contracts.case import Actor, Department, Role
 from contracts.workflow import Initiate, RefusalType, Stage, TaskKind, TaskStatus
@@ -17,15 +17,13 @@ from tests.workflows.conftest import (
     REGION,
     Harness,
     open_task,
-    person,
     request_id,
     snapshot,
     stage_is,
 )
 from tests.workflows.helpers import NORMAL, Case, approve, china, refused
+from tests.workflows.people import retiree_from_now
 from workflows.case import RetirementCase
-
-BORN = date(1967, 1, 15)
 
 
 def initiate(actor: Actor = EMPLOYER_ACTOR, rid: str | None = None) -> Initiate:
@@ -39,7 +37,7 @@ async def through_the_contribution_check(handle: Case) -> None:
 
 
 async def test_not_during_pre_review(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     await open_task(handle, TaskKind.PRE_REVIEW)
     refusal = await refused(
         handle.execute_update(RetirementCase.initiate, initiate()), RefusalType.NOT_YET
@@ -50,23 +48,31 @@ async def test_not_during_pre_review(harness: Harness) -> None:
 
 
 async def test_not_before_the_window_opens_then_once(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    man = await retiree_from_now(harness)
+    opens, due = man.t.minus(1).first_day(), man.t.minus(1).last_day()  # the month T-1
+    assert (opens, due) == (man.timeline.initiation_opens, man.timeline.initiation_due)
+    handle = await harness.start(man.person, NORMAL)
     await through_the_contribution_check(handle)
     task = await open_task(handle, TaskKind.INITIATE)
-    assert task.due == date(2027, 7, 31)
+    assert task.due == due
 
-    # Through the check on 2026-11-28, but the window opens on 2027-07-01.
+    # Through the check at the start, months before the window opens.
+    assert await harness.today() < opens
     refusal = await refused(
         handle.execute_update(RetirementCase.initiate, initiate()), RefusalType.NOT_YET
     )
-    assert refusal.message == "the initiation window opens on 2027-07-01"
+    assert refusal.message == f"the initiation window opens on {opens}"
 
-    # Half an hour before midnight in China (16:00 UTC) it is still 2027-06-30 there.
-    await harness.sleep_until(china(date(2027, 6, 30), 23, 30))
+    # Half an hour before midnight in China (15:30 UTC) it is still the last day of T-2 there.
+    eve = opens - timedelta(days=1)
+    await harness.sleep_until(china(eve, 23, 30))
     await refused(handle.execute_update(RetirementCase.initiate, initiate()), RefusalType.NOT_YET)
 
-    # Half an hour after midnight in China it is 2027-07-01 there (still 06-30 in UTC).
-    await harness.sleep_until(china(date(2027, 7, 1), 0, 30))
+    # Half an hour after midnight in China it is the first day of T-1 there (still the day
+    # before in UTC).
+    moment = china(opens, 0, 30)
+    assert moment.astimezone(UTC).date() == eve
+    await harness.sleep_until(moment)
     # Not by another employer...
     other = Actor(id="x", role=Role.EMPLOYER, organisation="emp-jl-9999")
     await refused(
@@ -98,9 +104,10 @@ async def test_an_hr_clerk_at_the_counter_initiates_for_a_person_without_an_empl
     harness: Harness,
 ) -> None:
     # He cannot use the app; at the HR counter a clerk initiates on his behalf.
-    handle = await harness.start(person(BORN, agency=True), NORMAL, by=AGENCY_ACTOR)
+    man = await retiree_from_now(harness, agency=True)
+    handle = await harness.start(man.person, NORMAL, by=AGENCY_ACTOR)
     await through_the_contribution_check(handle)
-    await harness.sleep_until(china(date(2027, 7, 1), 9))
+    await harness.sleep_until(china(man.timeline.initiation_opens, 9))
 
     online_clerk = Actor(id="hr-7", role=Role.CLERK, department=Department.HR, region=REGION)
     await refused(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from contracts.case import Declaration, Department
@@ -25,12 +25,12 @@ from tests.workflows.conftest import (
     Harness,
     clerk,
     open_task,
-    person,
     request_id,
     snapshot,
     stage_is,
 )
 from tests.workflows.fakes import Fund
+from tests.workflows.people import retiree_from_now
 from workflows.case import RetirementCase
 
 
@@ -48,8 +48,15 @@ async def approve(harness: Harness, handle, kind: TaskKind, department: Departme
 
 
 async def test_a_normal_case_runs_from_declaration_to_the_first_pension(harness: Harness) -> None:
-    # Born 1967-01: original month 2027-01 is the 25th of the reform, delayed 7 months: T = 2027-08.
-    retiree = person(date(1967, 1, 15))
+    # A man whose statutory month T is about nine months from now. By hand, from the 2024
+    # reform: his original month is birth + 60 years; in the n-th month of the reform (2025-01
+    # is the 1st) it is delayed by (n - 1) // 4 + 1 months, at most 36.
+    man = await retiree_from_now(harness)
+    t = man.t
+    original = man.birth_month.plus(60 * 12)
+    n = original.months_since(YearMonth(2025, 1)) + 1
+    assert t == original.plus(min((n - 1) // 4 + 1, 36))
+    retiree = man.person
     harness.fakes.add_person(
         retiree.id_number,
         retiree.name,
@@ -65,15 +72,17 @@ async def test_a_normal_case_runs_from_declaration_to_the_first_pension(harness:
     )
     handle = await harness.start(retiree, Declaration(contribution_years=Decimal(30)))
     snap = await stage_is(handle, Stage.PRE_REVIEW)
-    assert snap.deadlines.retirement_month == YearMonth(2027, 8)
-    assert snap.deadlines.declaration_due == date(2027, 2, 28)
+    assert snap.deadlines.retirement_month == t
+    # Declared now, about three months before the last day of T-6: on time.
+    assert snap.deadlines.declaration_due == t.minus(6).last_day() == man.timeline.declaration_due
+    assert await harness.today() < snap.deadlines.declaration_due
     assert not snap.late_declaration
     assert snap.item(ItemKey.HOUSEHOLD).status is ItemStatus.DONE
 
     await approve(harness, handle, TaskKind.PRE_REVIEW, Department.HR)
     settle = await open_task(handle, TaskKind.SETTLE_CONTRIBUTIONS)
     assert settle.problem is not None
-    assert settle.due == date(2027, 6, 30)
+    assert settle.due == t.minus(2).last_day()  # the check's feedback is due by T-2
     await handle.execute_update(
         RetirementCase.settle,
         Settle(request_id=request_id(), actor=EMPLOYER_ACTOR, task_id=settle.id, note="paid"),
@@ -82,8 +91,10 @@ async def test_a_normal_case_runs_from_declaration_to_the_first_pension(harness:
     await stage_is(handle, Stage.AWAITING_INITIATION)
     assert harness.fakes.count("settlement") == 1
 
-    # The initiation window opens at T-1 = 2027-07-01.
-    await harness.sleep_until(datetime(2027, 7, 1, 10, tzinfo=CHINA_TZ))
+    # The initiation window opens on the first day of T-1; the employer initiates at 10:00.
+    opens = t.minus(1).first_day()
+    assert opens == man.timeline.initiation_opens
+    await harness.sleep_until(datetime(opens.year, opens.month, opens.day, 10, tzinfo=CHINA_TZ))
     await handle.execute_update(
         RetirementCase.initiate, Initiate(request_id=request_id(), actor=EMPLOYER_ACTOR)
     )
@@ -100,7 +111,7 @@ async def test_a_normal_case_runs_from_declaration_to_the_first_pension(harness:
     for key, status in statuses.items():
         assert status is (ItemStatus.NOT_APPLICABLE if key in not_applicable else ItemStatus.DONE)
     assert snap.pension is not None
-    assert snap.pension.first_month == YearMonth(2027, 9)
+    assert snap.pension.first_month == t.plus(1)
     assert harness.fakes.count("pension-award") == 1
     assert harness.fakes.count("fund-payout") == 1
     assert not snap.open_tasks()

@@ -1,12 +1,13 @@
 """Pre-review (预审) by the HR bureau: return for correction and resubmission, rejection, and the
 public security check of the household registration that comes with it.
 
-Every story uses a man born 1967-01 (T = 2027-08), declared on 2026-11-28 with 30 years.
+Every story uses a man whose statutory month T is about nine months after the test starts
+(the declaration is due at the end of T-6, about three months ahead), declared at the start with
+30 years.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -30,19 +31,17 @@ from tests.workflows.conftest import (
     Harness,
     clerk,
     open_task,
-    person,
     request_id,
     snapshot,
     stage_is,
 )
 from tests.workflows.helpers import NORMAL, approve, decide, refused
+from tests.workflows.people import retiree_from_now
 from workflows.case import RetirementCase
-
-BORN = date(1967, 1, 15)
 
 
 async def test_returned_for_correction_then_resubmitted_and_approved(harness: Harness) -> None:
-    retiree = person(BORN)
+    retiree = (await retiree_from_now(harness)).person
     handle = await harness.start(retiree, NORMAL)
 
     # The HR clerk finds the deemed years (years before personal accounts) missing.
@@ -115,7 +114,7 @@ async def test_returned_for_correction_then_resubmitted_and_approved(harness: Ha
 
 
 async def test_rejected_at_pre_review(harness: Harness) -> None:
-    handle = await harness.start(person(BORN), NORMAL)
+    handle = await harness.start((await retiree_from_now(harness)).person, NORMAL)
     task = await open_task(handle, TaskKind.PRE_REVIEW)
     await decide(handle, task, Outcome.REJECT, reason="the archive shows no employment record")
 
@@ -135,7 +134,7 @@ async def test_rejected_at_pre_review(harness: Harness) -> None:
 
 
 async def test_a_household_mismatch_is_reviewed_by_public_security(harness: Harness) -> None:
-    retiree = person(BORN, name="张三")
+    retiree = (await retiree_from_now(harness, name="张三")).person
     # The household registry knows him under another name.
     harness.fakes.add_person(retiree.id_number, "张山")
     handle = await harness.start(retiree, NORMAL)
@@ -167,7 +166,7 @@ async def test_a_household_mismatch_is_reviewed_by_public_security(harness: Harn
 async def test_a_household_registration_that_cannot_be_confirmed_rejects(
     harness: Harness,
 ) -> None:
-    retiree = person(BORN)
+    retiree = (await retiree_from_now(harness)).person
     harness.fakes.add_person(retiree.id_number, retiree.name, household="deceased")
     handle = await harness.start(retiree, NORMAL)
 
