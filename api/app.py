@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
@@ -15,7 +16,7 @@ from api.auth import TokenVerifier
 from api.deps import ApiContext
 from api.devauth import ensure_dev_keys
 from api.problems import Problem, install_problem_handlers
-from api.routes import cases, health, rules, tasks
+from api.routes import cases, codec, health, rules, tasks
 from db.session import make_engine, make_sessionmaker
 from policies import load_policy
 from service.settings import Settings, get_settings
@@ -127,9 +128,17 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    for module in (cases, tasks, rules, health):
+    for module in (cases, tasks, rules, health, codec):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    # The Temporal UI calls the codec endpoint from the browser.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=config.codec_cors_origins,
+        allow_credentials=True,
+        allow_methods=["POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "X-Namespace"],
+    )
     return app
 
 

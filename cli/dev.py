@@ -82,6 +82,9 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
                 "--db-filename", str(VAR / "temporal.db"),
                 "--namespace", settings.temporal_namespace,
                 "--log-level", "warn",
+                # The UI decodes payloads through the API's codec endpoint (loopback, dev mode).
+                "--ui-codec-endpoint",
+                f"http://{settings.api_host}:{settings.api_port}/codec",
                 *search.dev_server_args(),
             ],
             stdout=server_log,

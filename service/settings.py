@@ -13,6 +13,7 @@ from db.session import DEFAULT_DATABASE_URL
 # Only for development and tests: production must set CASE_ID_KEY (see README).
 DEV_CASE_ID_KEY = "dev-only-case-id-key-change-me"
 DEV_ISSUER = "https://idp.dev.retirement.local"
+DEV_PAYLOAD_KEYS = Path("var") / "dev-keys" / "payload-keys.json"
 
 
 class Settings(BaseSettings):
@@ -49,6 +50,22 @@ class Settings(BaseSettings):
         description="sign tokens for demo users with a local key under var/ (never in production)",
     )
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # Payload encryption (service/codec.py): every payload sent to Temporal is AES-GCM encrypted.
+    payload_keys: SecretStr | None = Field(
+        default=None, description='JSON {"<key id>": "<base64 32 bytes>"}: the key ring'
+    )
+    payload_keys_file: Path = Field(
+        default=DEV_PAYLOAD_KEYS,
+        description="the key ring as a file; the default is a development ring made under var/",
+    )
+    payload_key_id: str | None = Field(
+        default=None, description="the key that encrypts (default: the last id in sort order)"
+    )
+    codec_cors_origins: list[str] = Field(
+        default=["http://127.0.0.1:8233", "http://localhost:8233"],
+        description="Temporal UI origins allowed to call the codec endpoint",
+    )
 
     @property
     def case_secret(self) -> bytes:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from functools import lru_cache
+from typing import Any
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -15,9 +18,43 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
-from service.settings import Settings
+from service.codec import EncryptionCodec, ensure_dev_keys, load_keys
+from service.settings import DEV_PAYLOAD_KEYS, Settings, get_settings
 
-DATA_CONVERTER = pydantic_data_converter
+
+def payload_codec(settings: Settings) -> EncryptionCodec:
+    """The key ring from ``PAYLOAD_KEYS`` or ``PAYLOAD_KEYS_FILE`` (a development ring is made
+    under var/ when neither is configured; a configured file that is missing is an error)."""
+    if settings.payload_keys is not None:
+        keys = load_keys(settings.payload_keys.get_secret_value())
+    elif settings.payload_keys_file == DEV_PAYLOAD_KEYS:
+        keys, _ = ensure_dev_keys(DEV_PAYLOAD_KEYS)
+    else:
+        keys = load_keys(settings.payload_keys_file.read_text(encoding="utf-8"))
+    return EncryptionCodec(keys, settings.payload_key_id or sorted(keys)[-1])
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, encrypted; failure messages and stack traces encrypted too (they can
+    quote personal data)."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=payload_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_data_converter() -> DataConverter:
+    return data_converter(get_settings())
+
+
+def __getattr__(name: str) -> Any:
+    # ``DATA_CONVERTER``: the converter of this process's settings, built on first use (it
+    # reads the key ring), shared by every client, worker and test environment.
+    if name == "DATA_CONVERTER":
+        return default_data_converter()
+    raise AttributeError(name)
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +92,7 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         tls=_tls(settings),
         api_key=api_key.get_secret_value() if api_key else None,
         runtime=runtime(),
