@@ -46,7 +46,7 @@ from db.read_model import DatabaseReadModel
 from db.session import make_engine, make_sessionmaker
 from service.logs import configure_logging
 from service.settings import Settings, get_settings
-from service.temporal import connect
+from service.temporal import configure_runtime, connect
 from workflows.case import RetirementCase
 
 log = structlog.get_logger("worker")
@@ -149,6 +149,7 @@ def build_worker(
 
 
 async def run(settings: Settings) -> None:
+    configure_runtime(settings.worker_metrics_address)
     client = await connect(settings)
     engine = make_engine(settings.database_url)
     systems = DepartmentSystems.in_database(make_sessionmaker(engine))
@@ -160,6 +161,7 @@ async def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         log.info(
             "worker started",
+            metrics=settings.worker_metrics_address,
             temporal=settings.temporal_address,
             namespace=settings.temporal_namespace,
             task_queue=settings.temporal_task_queue,

@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.auth import TokenVerifier
 from api.deps import ApiContext
 from api.devauth import ensure_dev_keys
+from api.metrics import ApiMetrics, MetricsMiddleware
 from api.problems import Problem, install_problem_handlers
 from api.routes import cases, codec, health, rules, tasks
 from db.session import make_engine, make_sessionmaker
@@ -105,6 +107,7 @@ def create_app(
         if session_factory is None:
             engine = make_engine(config.database_url)
             session_factory = make_sessionmaker(engine)
+        metrics.watch_read_model(session_factory)
         app.state.context = ApiContext(
             settings=config,
             client=client or await connect(config),
@@ -127,10 +130,19 @@ def create_app(
         ),
         lifespan=lifespan,
     )
+    metrics = ApiMetrics()
+    app.state.metrics = metrics
     install_problem_handlers(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        """Prometheus text format; aggregate counts only, no personal data."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     for module in (cases, tasks, rules, health, codec):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     # The Temporal UI calls the codec endpoint from the browser.
     app.add_middleware(
         CORSMiddleware,

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         description="HMAC key that turns ID numbers into case ids; keep it secret and stable",
     )
     activity_threads: int = Field(default=16, ge=1, le=256)
+    worker_metrics_address: str | None = Field(
+        default="127.0.0.1:9464", description="where the worker serves the SDK's metrics"
+    )
     log_level: str = "INFO"
 
     # The HTTP API and the province's identity platform (an OIDC-style issuer of JWTs).

@@ -1,4 +1,5 @@
-"""Connecting to Temporal: one data converter (pydantic) for every client and worker."""
+"""Connecting to Temporal: one data converter (pydantic, encrypted) and one SDK runtime for
+every client and worker of a process."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
+    PrometheusConfig,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
@@ -57,19 +59,34 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-@lru_cache(maxsize=1)
-def runtime() -> Runtime:
-    """The SDK's core runtime, its logs forwarded to Python logging (stderr, as JSON where
-    ``service.logs`` is configured) instead of written to stdout, where they would corrupt the
-    CLI's ``--json`` output. One per process."""
+_runtime: Runtime | None = None
+
+
+def make_runtime(metrics_address: str | None = None) -> Runtime:
+    """An SDK core runtime whose logs go to Python logging (stderr, JSON where
+    ``service.logs`` is configured) rather than stdout, where they would corrupt the CLI's
+    ``--json``; with ``metrics_address`` (``host:port``) it serves the SDK's metrics to
+    Prometheus there."""
     return Runtime(
         telemetry=TelemetryConfig(
             logging=LoggingConfig(
                 filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
                 forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
+            ),
+            metrics=PrometheusConfig(bind_address=metrics_address) if metrics_address else None,
         )
     )
+
+
+def configure_runtime(metrics_address: str | None = None) -> Runtime:
+    """Set the process's runtime; call once, before the first client connects."""
+    global _runtime
+    _runtime = make_runtime(metrics_address)
+    return _runtime
+
+
+def runtime() -> Runtime:
+    return _runtime or configure_runtime()
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import or_, update
@@ -89,6 +89,7 @@ async def decide(
     case_id: str,
     task_id: str,
     body: DecisionBody,
+    request: Request,
     ctx: ContextDep,
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
@@ -115,10 +116,18 @@ async def decide(
         problem = Problem(422, exc.errors()[0]["msg"].removeprefix("Value error, "), "validation")
         raise refuse(ctx, facts, actor, "decide", problem) from None
 
+    counter = request.app.state.metrics.decisions
+    department = row.department if row and row.department else "unknown"
+
     async def apply() -> tuple[int, Any]:
-        status = await send(
-            ctx, facts, actor, "decide", RetirementCase.decide, decision, request_id
-        )
+        try:
+            status = await send(
+                ctx, facts, actor, "decide", RetirementCase.decide, decision, request_id
+            )
+        except Problem:
+            counter.labels(department, body.outcome.value, "refused").inc()
+            raise
+        counter.labels(department, body.outcome.value, "accepted").inc()
         return 200, status
 
     path = f"/cases/{case_id}/tasks/{task_id}/decision"
