@@ -33,6 +33,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def verifier_for(settings: Settings) -> TokenVerifier:
+    if not settings.auth_dev_mode and settings.uses_dev_case_key:
+        raise RuntimeError("set CASE_ID_KEY (or CASE_ID_KEY_FILE): the development key is public")
     if settings.auth_dev_mode:
         _, jwks = ensure_dev_keys(DEV_KEYS)
     elif settings.auth_jwks_file is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.session import DEFAULT_DATABASE_URL
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     case_id_key: SecretStr = Field(
         default=SecretStr(DEV_CASE_ID_KEY),
         description="HMAC key that turns ID numbers into case ids; keep it secret and stable",
+    )
+    case_id_key_file: Path | None = Field(
+        default=None, description="the case id key read from a file (a Docker secret)"
     )
     activity_threads: int = Field(default=16, ge=1, le=256)
     worker_metrics_address: str | None = Field(
@@ -69,6 +73,19 @@ class Settings(BaseSettings):
         default=["http://127.0.0.1:8233", "http://localhost:8233"],
         description="Temporal UI origins allowed to call the codec endpoint",
     )
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> Self:
+        if self.case_id_key_file is not None:
+            key = self.case_id_key_file.read_text(encoding="utf-8").strip()
+            if not key:
+                raise ValueError(f"{self.case_id_key_file} is empty")
+            self.case_id_key = SecretStr(key)
+        return self
+
+    @property
+    def uses_dev_case_key(self) -> bool:
+        return self.case_id_key.get_secret_value() == DEV_CASE_ID_KEY
 
     @property
     def case_secret(self) -> bytes:

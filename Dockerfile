@@ -1,0 +1,22 @@
+# The service's image: the API, the worker and the one-shot migration all run from it.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY policies policies
+COPY contracts contracts
+COPY activities activities
+COPY workflows workflows
+COPY db db
+COPY service service
+COPY api api
+COPY cli cli
+COPY worker.py ./
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 retirement
+USER retirement
+
+# The API by default; the worker and the migration override the command (docker-compose.yml).
+EXPOSE 8000 9464
+CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
