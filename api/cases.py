@@ -1,7 +1,13 @@
-"""Talking to a case's workflow from the API: facts for authorisation, updates, refusals."""
+"""Talking to a case's workflow from the API: facts for authorisation, updates, refusals.
+
+Database calls from this async code run in a thread (``asyncio.to_thread``): on the event loop
+they would block every other request, and on SQLite deadlock against a session that only the
+blocked loop could close.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Principal
 from api.deps import ApiContext
 from api.problems import Problem, refusal_problem
-from api.queries import record_refusal
+from api.queries import record_action
 from contracts.case import Actor, Role
 from contracts.workflow import CaseOutcome, CaseSnapshot, CaseStatus
 from db.models import CaseRow
@@ -36,19 +42,27 @@ def handle(ctx: ApiContext, case_id: str) -> CaseHandle:
     return ctx.client.get_workflow_handle_for(RetirementCase.run, case_id)
 
 
+def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
+    with ctx.sessions() as db:
+        row = db.get(CaseRow, case_id)
+        if row is None:
+            return None
+        closed = row.closed_at is not None
+        return CaseFacts(case_id, row.region_code, row.organisation, row.person_key, closed)
+
+
+def _row_snapshot(ctx: ApiContext, case_id: str) -> CaseSnapshot | None:
+    with ctx.sessions() as db:
+        row = db.get(CaseRow, case_id)
+        return None if row is None else CaseSnapshot.model_validate(row.snapshot)
+
+
 async def case_facts(ctx: ApiContext, case_id: str) -> CaseFacts:
     """From the read model; a case created a moment ago may not be projected yet, so then ask
     the workflow itself. 404 when neither knows it."""
-    with ctx.sessions() as db:
-        row = db.get(CaseRow, case_id)
-        if row is not None:
-            return CaseFacts(
-                case_id,
-                row.region_code,
-                row.organisation,
-                row.person_key,
-                row.closed_at is not None,
-            )
+    facts = await asyncio.to_thread(_row_facts, ctx, case_id)
+    if facts is not None:
+        return facts
     snapshot = await snapshot_of(ctx, case_id)
     return CaseFacts(
         case_id, snapshot.region_code, snapshot.organisation, "", snapshot.stage.terminal
@@ -59,13 +73,13 @@ async def snapshot_of(ctx: ApiContext, case_id: str) -> CaseSnapshot:
     try:
         return await handle(ctx, case_id).query(RetirementCase.progress)
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            with ctx.sessions() as db:
-                row = db.get(CaseRow, case_id)
-                if row is not None:  # closed and dropped by retention: the read model keeps it
-                    return CaseSnapshot.model_validate(row.snapshot)
-            raise Problem(404, f"no case {case_id}", "unknown-case") from None
-        raise
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+    # Closed and dropped by Temporal's retention: the read model keeps the last snapshot.
+    kept = await asyncio.to_thread(_row_snapshot, ctx, case_id)
+    if kept is None:
+        raise Problem(404, f"no case {case_id}", "unknown-case")
+    return kept
 
 
 def may_view(who: Principal, facts: CaseFacts) -> bool:
@@ -76,14 +90,23 @@ def may_view(who: Principal, facts: CaseFacts) -> bool:
     return who.covers(facts.region_code)
 
 
-def refuse(
+async def audit(
+    ctx: ApiContext, case_id: str, actor: Actor, action: str, detail: str, result: str
+) -> None:
+    """An action the API decides itself (a refusal, a claim) into the case's audit log."""
+
+    def write() -> None:
+        with ctx.sessions.begin() as db:
+            record_action(db, case_id, actor, action, detail, result)
+
+    await asyncio.to_thread(write)
+
+
+async def refuse(
     ctx: ApiContext, facts: CaseFacts, actor: Actor, action: str, problem: Problem
 ) -> Problem:
     """Record a refused attempt in the audit log and hand the problem back to raise."""
-    with ctx.sessions.begin() as db:
-        record_refusal(
-            db, facts.case_id, actor, action, problem.detail, f"refused {problem.status}"
-        )
+    await audit(ctx, facts.case_id, actor, action, problem.detail, f"refused {problem.status}")
     return problem
 
 
@@ -104,14 +127,16 @@ async def send(
         return result
     except WorkflowUpdateFailedError as err:
         cause = err.cause
-        if isinstance(cause, ApplicationError):
-            raise refuse(ctx, facts, actor, action, refusal_problem(cause)) from None
-        raise refuse(ctx, facts, actor, action, Problem(422, str(cause or err))) from None
+        problem = (
+            refusal_problem(cause)
+            if isinstance(cause, ApplicationError)
+            else Problem(422, str(cause or err))
+        )
+        raise await refuse(ctx, facts, actor, action, problem) from None
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            if facts.closed or facts.person_key:
-                raise refuse(
-                    ctx, facts, actor, action, Problem(409, "the case is closed", "case-closed")
-                ) from None
-            raise Problem(404, f"no case {facts.case_id}", "unknown-case") from None
-        raise
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        if facts.closed or facts.person_key:
+            closed = Problem(409, "the case is closed", "case-closed")
+            raise await refuse(ctx, facts, actor, action, closed) from None
+        raise Problem(404, f"no case {facts.case_id}", "unknown-case") from None

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
@@ -65,6 +65,12 @@ def require(who: Principal, *roles: Role) -> None:
         allowed = ", ".join(r.value for r in roles)
         raise Problem(403, f"this needs the role {allowed}; the caller is {who.role}", "forbidden")
 
+
+CaseIdPath = Annotated[
+    str,
+    Path(pattern=r"^retirement-[0-9a-f]{24}$", examples=["retirement-4980485a0cb82a790ebef0dc"]),
+]
+TaskIdPath = Annotated[str, Path(pattern=r"^[a-z-]+-[0-9]{1,9}$", examples=["pre-review-1"])]
 
 IdempotencyKey = Annotated[
     str | None,

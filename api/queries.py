@@ -193,10 +193,11 @@ def escalations(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-def record_refusal(
+def record_action(
     db: Session, case_id: str, actor: Actor, action: str, detail: str, result: str
 ) -> None:
-    """The audit log keeps refused attempts too (the workflow only projects accepted ones)."""
+    """Actions the API decides itself: refused attempts (the workflow projects only accepted
+    ones) and task claims."""
     db.add(
         AuditLogRow(
             entry_id=f"api:{uuid.uuid4().hex}",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.case import (
     Declaration,
     Identifier,
+    Name,
+    Reason,
+    Ref,
     RegionCode,
     Text,
     Years,
@@ -19,7 +22,6 @@ from contracts.workflow import CaseStatus, Outcome
 from domain.policy import Category
 
 T = TypeVar("T")
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class Body(BaseModel):
@@ -36,8 +38,12 @@ class Page(BaseModel, Generic[T]):
 class NewPerson(Body):
     """The retiree, as the employer or agency declares them (their organisation is the caller's)."""
 
-    id_number: Annotated[str, Field(min_length=15, max_length=18, examples=["220102196701150013"])]
-    name: Annotated[str, Field(min_length=1, max_length=50)]
+    id_number: Annotated[
+        str,
+        Field(min_length=15, max_length=18, pattern=r"^[0-9]{14}[0-9Xx]{1,4}$",
+              examples=["220102196701150017"]),
+    ]  # fmt: skip
+    name: Name
     category: Category
     region_code: RegionCode
 
@@ -75,11 +81,17 @@ class CorrectionBody(Body):
     category: Category | None = None
     declaration: Declaration | None = None
 
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.category is None and self.declaration is None:
+            raise ValueError("a correction changes the category or the declaration")
+        return self
+
 
 class DecisionBody(Body):
     outcome: Outcome
     reason: Text | None = None
-    evidence: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
+    evidence: Annotated[list[Ref], Field(max_length=20)] = []
     deemed_years: Years | None = None
     at_counter: bool = Field(default=False, description="acting for the person at the counter")
 

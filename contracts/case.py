@@ -17,7 +17,13 @@ from domain.policy import Category, Gender, SpecialJobKind
 
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 region code")]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
-Text = Annotated[str, Field(max_length=2000)]
+# Free text people send: no NUL or other control characters but newline and tab (PostgreSQL
+# refuses NUL, and no name or reason needs the others).
+_PRINTABLE = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+Text = Annotated[str, Field(max_length=2000, pattern=_PRINTABLE)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000, pattern=_PRINTABLE)]
+Ref = Annotated[str, Field(max_length=200, pattern=_PRINTABLE)]  # evidence, archive pages
+Name = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]*$")]
 IdNumber = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$", description="18-digit ID number")]
 CaseId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
 Years = Annotated[Decimal, Field(ge=0, le=80)]
@@ -95,7 +101,7 @@ class Person(Model):
     """The retiree. Personal data: never in workflow ids, search attributes or logs."""
 
     id_number: str
-    name: Annotated[str, Field(min_length=1, max_length=50)]
+    name: Name
     category: Category
     region_code: RegionCode = Field(description="the region whose HR bureau manages the case")
     employer_id: Identifier | None = None
@@ -177,7 +183,7 @@ class Declaration(Model):
         "from the ID number (the archive prevails)",
     )
     one_child: OneChild | None = None
-    archive_refs: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=50)] = []
+    archive_refs: Annotated[list[Ref], Field(max_length=50)] = []
 
     @model_validator(mode="after")
     def _path_needs(self) -> Self:

@@ -17,6 +17,8 @@ from contracts.case import (
     Identifier,
     Model,
     Person,
+    Reason,
+    Ref,
     RegionCode,
     Text,
     Years,
@@ -142,7 +144,7 @@ class Decision(Model):
     task_id: Identifier
     outcome: Outcome
     reason: Text | None = None
-    evidence: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
+    evidence: Annotated[list[Ref], Field(max_length=20)] = []
     actor: Actor
     deemed_years: Years | None = Field(
         default=None, description="medical security: the deemed years the clerk confirms"
@@ -184,13 +186,13 @@ class Initiate(Model):
 class Withdraw(Model):
     request_id: RequestId
     actor: Actor
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Reason
 
 
 class Cancel(Model):
     request_id: RequestId
     actor: Actor
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Reason
 
 
 class CorrectRetirement(Model):
@@ -199,7 +201,7 @@ class CorrectRetirement(Model):
 
     request_id: RequestId
     actor: Actor
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Reason
     category: Category | None = None
     declaration: Declaration | None = None
 

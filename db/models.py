@@ -438,3 +438,19 @@ class ApiRequestRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[Any | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RosterEntry(Base):
+    """An employer's (or archive agency's) roster of staff, dropped as a file or written by their
+    HR system: the daily sweep starts the case of everyone reaching retirement age in about
+    seven months, so the employer is reminded before the T-6 declaration deadline."""
+
+    __tablename__ = "roster_entries"
+
+    id_number: Mapped[str] = mapped_column(ID_NUMBER, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    category: Mapped[str] = mapped_column(LABEL)
+    region_code: Mapped[str] = mapped_column(REGION, index=True)
+    employer_id: Mapped[str | None] = mapped_column(IDENTIFIER)
+    agency_id: Mapped[str | None] = mapped_column(IDENTIFIER)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -802,9 +802,12 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
     @declare.validator
     def _validate_declare(self, request: Declare) -> None:
         self._check_fresh(request.request_id)
-        if self._stage is not Stage.AWAITING_DECLARATION:
-            raise refuse(RefusalType.WRONG_STAGE, f"the case is already {self._stage}")
+        # Who may act is checked before the state: a stranger learns nothing of the case.
         self._check_party(request.actor, organisation_only=True)
+        if self._stage is not Stage.AWAITING_DECLARATION:
+            raise refuse(
+                RefusalType.WRONG_STAGE, f"the case has been declared (stage: {self._stage})"
+            )
         self._check_plan(request.declaration)
 
     @workflow.update
@@ -852,16 +855,6 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
     @initiate.validator
     def _validate_initiate(self, request: Initiate) -> None:
         self._check_fresh(request.request_id)
-        if self._stage in (Stage.JOINT_HANDLING, *(s for s in Stage if s.terminal)):
-            raise refuse(RefusalType.WRONG_STAGE, f"the case is already {self._stage}")
-        if self._stage is not Stage.AWAITING_INITIATION:
-            raise refuse(
-                RefusalType.NOT_YET,
-                f"the case is in {self._stage}: initiation follows the contribution check",
-            )
-        opens = self._timeline.initiation_opens
-        if self._today() < opens:
-            raise refuse(RefusalType.NOT_YET, f"the initiation window opens on {opens}")
         actor = request.actor
         if self._person.has_employer:
             self._check_party(actor, organisation_only=True)
@@ -870,6 +863,18 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 RefusalType.FORBIDDEN,
                 "a person without an employer initiates the joint application themself",
             )
+        if self._stage in (Stage.JOINT_HANDLING, *(s for s in Stage if s.terminal)):
+            raise refuse(
+                RefusalType.WRONG_STAGE, f"the case has been initiated (stage: {self._stage})"
+            )
+        if self._stage is not Stage.AWAITING_INITIATION:
+            raise refuse(
+                RefusalType.NOT_YET,
+                f"the case is in {self._stage}: initiation follows the contribution check",
+            )
+        opens = self._timeline.initiation_opens
+        if self._today() < opens:
+            raise refuse(RefusalType.NOT_YET, f"the initiation window opens on {opens}")
 
     @workflow.update
     def withdraw(self, request: Withdraw) -> CaseStatus:
@@ -880,13 +885,13 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
         self._check_fresh(request.request_id)
+        self._check_party(request.actor, organisation_only=False)
         self._check_open()
         if self._stage is Stage.JOINT_HANDLING:
             raise refuse(
                 RefusalType.WRONG_STAGE,
                 "joint handling has begun: ask the HR bureau to cancel the case",
             )
-        self._check_party(request.actor, organisation_only=False)
 
     @workflow.update
     def cancel(self, request: Cancel) -> CaseStatus:

@@ -104,6 +104,12 @@ PARTY_TASKS = {
 }
 
 
+def clip(text: str, limit: int = 2000) -> str:
+    """Lines the case composes from people's text (a 2000-character reason behind a prefix) must
+    fit the snapshot's limits, or the workflow task would fail on every retry: cut with "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def refuse(kind: RefusalType, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind.value, non_retryable=True)
 
@@ -332,7 +338,7 @@ class CaseLedger:
                 at=workflow.now(),
                 actor=actor,
                 action=action,
-                detail=detail,
+                detail=clip(detail),
                 result=result,
             )
         )
@@ -362,7 +368,7 @@ class CaseLedger:
         task = Task(
             id=f"{kind}-{self._task_counter}",
             kind=kind,
-            title=title,
+            title=clip(title),
             assignee=assignee,
             department=department,
             organisation=organisation,
@@ -371,7 +377,7 @@ class CaseLedger:
             due_estimated=estimated,
             problem=problem,
             step=step,
-            detail=detail,
+            detail=clip(detail),
         )
         self._tasks[task.id] = task
         self._event(f"task opened: {task.id} for {department or assignee}", SYSTEM)
@@ -452,7 +458,7 @@ class CaseLedger:
     def _close(self, stage: Stage, reason: str) -> None:
         for task in self._open_tasks():
             self._close_task(task, TaskStatus.CANCELLED, None, SYSTEM, f"case {stage}")
-        self._closed_reason = reason
+        self._closed_reason = clip(reason)
         self._set_stage(stage)
 
     def _close_if_open(self, stage: Stage, reason: str) -> None:
@@ -466,7 +472,7 @@ class CaseLedger:
             key=key,
             department=ITEM_DEPARTMENT[key],
             status=status,
-            detail=detail,
+            detail=clip(detail),
             updated_at=workflow.now(),
         )
         self._bump()
@@ -477,7 +483,7 @@ class CaseLedger:
 
     def _event(self, text: str, actor: Actor) -> None:
         self._events.append(
-            CaseEvent(at=workflow.now(), stage=self._stage, event=text, actor=actor.label())
+            CaseEvent(at=workflow.now(), stage=self._stage, event=clip(text), actor=actor.label())
         )
         del self._events[:-MAX_EVENTS_KEPT]
         self._bump()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -13,7 +14,15 @@ from pydantic import ValidationError
 
 from api.auth import Principal
 from api.cases import CaseFacts, case_facts, may_view, refuse, send, snapshot_of
-from api.deps import ApiContext, ContextDep, IdempotencyKey, PrincipalDep, SessionDep, require
+from api.deps import (
+    ApiContext,
+    CaseIdPath,
+    ContextDep,
+    IdempotencyKey,
+    PrincipalDep,
+    SessionDep,
+    require,
+)
 from api.idempotency import fingerprint, once
 from api.problems import Problem
 from api.queries import CaseFilter, audit_trail, search_cases
@@ -40,6 +49,7 @@ from contracts.workflow import (
     Initiate,
     Resubmit,
     Settle,
+    Stage,
     Withdraw,
 )
 from domain.idcard import InvalidIdNumber, parse_id_number
@@ -113,6 +123,11 @@ async def declare(
             status = await started.handle.query(RetirementCase.status)
             return 201, CaseCreated(case_id=started.case_id, created=True, status=status)
         facts = await case_facts(ctx, started.case_id)
+        if facts.organisation != who.organisation:
+            problem = Problem(
+                403, "this person's case is held by another organisation", "wrong-organisation"
+            )
+            raise await refuse(ctx, facts, actor, "declare", problem)
         status = await send(
             ctx,
             facts,
@@ -132,7 +147,7 @@ async def declare(
 def list_cases(
     db: SessionDep,
     who: PrincipalDep,
-    stage: str | None = None,
+    stage: Stage | None = None,
     region: Region = None,
     overdue: bool | None = None,
     retirement_month: Month = None,
@@ -141,7 +156,9 @@ def list_cases(
 ) -> Page[CaseSummary]:
     """Employers and agencies see their own cases, a retiree their own, staff every case in
     their region (narrowed with ``region``)."""
-    where = CaseFilter(stage=stage, overdue=overdue, retirement_month=retirement_month)
+    where = CaseFilter(
+        stage=stage.value if stage else None, overdue=overdue, retirement_month=retirement_month
+    )
     if who.role in (Role.EMPLOYER, Role.AGENCY):
         where = CaseFilter(**{**where.__dict__, "organisation": who.organisation, "region": region})
     elif who.role is Role.INDIVIDUAL:
@@ -161,19 +178,22 @@ async def _facts_for(ctx: ContextDep, who: PrincipalDep, case_id: str) -> CaseFa
 
 
 @router.get("/{case_id}", response_model=CaseSnapshot, summary="A case's progress")
-async def get_case(case_id: str, ctx: ContextDep, who: PrincipalDep) -> CaseSnapshot:
+async def get_case(case_id: CaseIdPath, ctx: ContextDep, who: PrincipalDep) -> CaseSnapshot:
     """The nine items, deadlines, tasks, decisions and the case's story (ID numbers masked)."""
     await _facts_for(ctx, who, case_id)
     return await snapshot_of(ctx, case_id)
 
 
 @router.get("/{case_id}/audit", response_model=list[AuditRecord], summary="A case's audit trail")
-async def get_audit(
-    case_id: str, ctx: ContextDep, who: PrincipalDep, db: SessionDep
-) -> list[AuditRecord]:
+async def get_audit(case_id: CaseIdPath, ctx: ContextDep, who: PrincipalDep) -> list[AuditRecord]:
     require(who, *STAFF)
     await _facts_for(ctx, who, case_id)
-    return audit_trail(db, case_id)
+
+    def read() -> list[AuditRecord]:
+        with ctx.sessions() as db:
+            return audit_trail(db, case_id)
+
+    return await asyncio.to_thread(read)
 
 
 Authorize = Callable[[Principal, CaseFacts], str | None]  # the reason to refuse, or None
@@ -208,7 +228,8 @@ def parties_or_staff(who: Principal, facts: CaseFacts) -> str | None:
 async def _act(
     ctx: ApiContext,
     who: Principal,
-    case_id: str,
+    case_id: CaseIdPath,
+    path: str,
     action: str,
     key: str | None,
     body: Any,
@@ -217,23 +238,25 @@ async def _act(
     build: Callable[[str, Actor], Any],
     *,
     at_counter: bool = False,
+    counter_only: bool = True,
 ) -> JSONResponse:
-    """Authorise, then send the action to the case as an Update, once per Idempotency-Key."""
+    """Authorise, then send the action to the case as an Update, once per Idempotency-Key.
+    ``counter_only``: a clerk may do this only for the person at the offline counter."""
     facts = await case_facts(ctx, case_id)
     actor = who.actor(at_counter=at_counter)
     reason = authorize(who, facts)
     if reason is not None:
-        raise refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
-    if who.role is Role.CLERK and not at_counter and authorize is not staff_in_region:
+        raise await refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
+    if counter_only and who.role is Role.CLERK and not at_counter:
         problem = Problem(403, "a clerk acts for the employer or person only at the counter")
-        raise refuse(ctx, facts, actor, action, problem)
+        raise await refuse(ctx, facts, actor, action, problem)
     request_id = _request_id(key)
 
     async def apply() -> tuple[int, Any]:
         request = build(request_id, actor)
         return 200, await send(ctx, facts, actor, action, update, request, request_id)
 
-    print_ = fingerprint("POST", f"/cases/{case_id}/{action}", body)
+    print_ = fingerprint("POST", f"/cases/{case_id}/{path}", body)
     return await once(ctx.sessions, who, key, print_, apply)
 
 
@@ -243,14 +266,14 @@ def _dump(body: Body | None) -> Any:
 
 @router.post("/{case_id}/resubmission", response_model=CaseStatus, summary="Correct and resubmit")
 async def resubmit(
-    case_id: str,
+    case_id: CaseIdPath,
     body: ResubmitBody,
     ctx: ContextDep,
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     return await _act(
-        ctx, who, case_id, "resubmit", idempotency_key, _dump(body),
+        ctx, who, case_id, "resubmission", "resubmit", idempotency_key, _dump(body),
         parties(Role.EMPLOYER, Role.AGENCY),
         RetirementCase.resubmit,
         lambda rid, actor: Resubmit(request_id=rid, actor=actor, declaration=body.declaration),
@@ -263,14 +286,14 @@ async def resubmit(
     summary="Report a contribution problem settled",
 )
 async def settle(
-    case_id: str,
+    case_id: CaseIdPath,
     body: SettleBody,
     ctx: ContextDep,
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     return await _act(
-        ctx, who, case_id, "settle", idempotency_key, _dump(body),
+        ctx, who, case_id, "settlements", "settle", idempotency_key, _dump(body),
         parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL),
         RetirementCase.settle,
         lambda rid, actor: Settle(
@@ -285,14 +308,14 @@ async def settle(
     summary="Initiate the joint application (发起)",
 )
 async def initiate(
-    case_id: str,
+    case_id: CaseIdPath,
     ctx: ContextDep,
     who: PrincipalDep,
     body: InitiateBody | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     return await _act(
-        ctx, who, case_id, "initiate", idempotency_key, _dump(body),
+        ctx, who, case_id, "initiation", "initiate", idempotency_key, _dump(body),
         parties(Role.EMPLOYER, Role.INDIVIDUAL, Role.CLERK),
         RetirementCase.initiate,
         lambda rid, actor: Initiate(request_id=rid, actor=actor),
@@ -302,14 +325,14 @@ async def initiate(
 
 @router.post("/{case_id}/withdrawal", response_model=CaseStatus, summary="Withdraw the case")
 async def withdraw(
-    case_id: str,
+    case_id: CaseIdPath,
     body: ReasonBody,
     ctx: ContextDep,
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     return await _act(
-        ctx, who, case_id, "withdraw", idempotency_key, _dump(body),
+        ctx, who, case_id, "withdrawal", "withdraw", idempotency_key, _dump(body),
         parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL),
         RetirementCase.withdraw,
         lambda rid, actor: Withdraw(request_id=rid, actor=actor, reason=body.reason),
@@ -322,17 +345,18 @@ async def withdraw(
     summary="Cancel a case with a reason (HR clerks, supervisors)",
 )
 async def cancel(
-    case_id: str,
+    case_id: CaseIdPath,
     body: ReasonBody,
     ctx: ContextDep,
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     return await _act(
-        ctx, who, case_id, "cancel", idempotency_key, _dump(body),
+        ctx, who, case_id, "cancellation", "cancel", idempotency_key, _dump(body),
         staff_in_region,
         RetirementCase.cancel,
         lambda rid, actor: Cancel(request_id=rid, actor=actor, reason=body.reason),
+        counter_only=False,
     )  # fmt: skip
 
 
@@ -342,7 +366,7 @@ async def cancel(
     summary="Correct the retirement date (moves every pending deadline)",
 )
 async def correct(
-    case_id: str,
+    case_id: CaseIdPath,
     body: CorrectionBody,
     ctx: ContextDep,
     who: PrincipalDep,
@@ -351,11 +375,12 @@ async def correct(
     """HR clerks correct data (category, the archive's birth month); the employer or person
     chooses flexible retirement. The workflow checks which is which."""
     return await _act(
-        ctx, who, case_id, "retirement-correction", idempotency_key, _dump(body),
-        parties_or_staff,
+        ctx, who, case_id, "retirement-correction", "correct-retirement", idempotency_key,
+        _dump(body), parties_or_staff,
         RetirementCase.correct_retirement,
         lambda rid, actor: CorrectRetirement(
             request_id=rid, actor=actor, reason=body.reason, category=body.category,
             declaration=body.declaration,
         ),
+        counter_only=False,
     )  # fmt: skip

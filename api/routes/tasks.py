@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -12,14 +13,23 @@ from pydantic import ValidationError
 from sqlalchemy import or_, update
 
 from api.auth import Principal
-from api.cases import CaseFacts, case_facts, refuse, send
-from api.deps import ApiContext, ContextDep, IdempotencyKey, PrincipalDep, SessionDep, require
+from api.cases import CaseFacts, audit, case_facts, refuse, send
+from api.deps import (
+    ApiContext,
+    CaseIdPath,
+    ContextDep,
+    IdempotencyKey,
+    PrincipalDep,
+    SessionDep,
+    TaskIdPath,
+    require,
+)
 from api.idempotency import fingerprint, once
 from api.problems import Problem
 from api.queries import InboxFilter, escalations, inbox, task_row
 from api.schemas import AssignBody, DecisionBody, EscalationItem, InboxTask, Page, TaskClaim
 from contracts.case import Department, Role
-from contracts.workflow import CaseStatus, Decision, TaskKind, TaskStatus
+from contracts.workflow import CaseStatus, Decision, Stage, TaskKind, TaskStatus
 from db.models import TaskRow
 from workflows.case import RetirementCase
 
@@ -34,7 +44,7 @@ def get_inbox(
     db: SessionDep,
     who: PrincipalDep,
     status: TaskStatus = TaskStatus.OPEN,
-    stage: str | None = None,
+    stage: Stage | None = None,
     kind: TaskKind | None = None,
     due_before: date | None = None,
     escalated: bool | None = None,
@@ -50,7 +60,7 @@ def get_inbox(
         department=who.department.value,
         region=who.region,
         status=status.value,
-        stage=stage,
+        stage=stage.value if stage else None,
         kind=kind.value if kind else None,
         due_before=due_before,
         escalated=escalated,
@@ -59,15 +69,19 @@ def get_inbox(
     return inbox(db, where, limit, offset)
 
 
-async def _task_facts(
-    ctx: ApiContext, who: Principal, case_id: str, task_id: str
-) -> tuple[CaseFacts, TaskRow | None]:
-    facts = await case_facts(ctx, case_id)
+def _read_task(ctx: ApiContext, case_id: str, task_id: str) -> TaskRow | None:
     with ctx.sessions() as db:
         row = task_row(db, case_id, task_id)
         if row is not None:
             db.expunge(row)
-    return facts, row
+        return row
+
+
+async def _task_facts(
+    ctx: ApiContext, case_id: str, task_id: str
+) -> tuple[CaseFacts, TaskRow | None]:
+    facts = await case_facts(ctx, case_id)
+    return facts, await asyncio.to_thread(_read_task, ctx, case_id, task_id)
 
 
 def _clerk_may_act(who: Principal, facts: CaseFacts, row: TaskRow | None) -> str | None:
@@ -86,8 +100,8 @@ def _clerk_may_act(who: Principal, facts: CaseFacts, row: TaskRow | None) -> str
     summary="Approve, reject, or return a task for correction",
 )
 async def decide(
-    case_id: str,
-    task_id: str,
+    case_id: CaseIdPath,
+    task_id: TaskIdPath,
     body: DecisionBody,
     request: Request,
     ctx: ContextDep,
@@ -96,11 +110,12 @@ async def decide(
 ) -> JSONResponse:
     """A reason is required for anything but approve. The decision reaches the case as a
     Temporal Update; the answer is the case's state after it."""
-    facts, row = await _task_facts(ctx, who, case_id, task_id)
+    facts, row = await _task_facts(ctx, case_id, task_id)
     actor = who.actor(at_counter=body.at_counter)
+    action = f"decide-{row.kind}" if row is not None else "decide"
     reason = _clerk_may_act(who, facts, row)
     if reason is not None:
-        raise refuse(ctx, facts, actor, "decide", Problem(403, reason, "forbidden"))
+        raise await refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
     request_id = idempotency_key or uuid.uuid4().hex
     try:
         decision = Decision(
@@ -114,7 +129,7 @@ async def decide(
         )
     except ValidationError as exc:
         problem = Problem(422, exc.errors()[0]["msg"].removeprefix("Value error, "), "validation")
-        raise refuse(ctx, facts, actor, "decide", problem) from None
+        raise await refuse(ctx, facts, actor, action, problem) from None
 
     counter = request.app.state.metrics.decisions
     department = row.department if row and row.department else "unknown"
@@ -122,7 +137,7 @@ async def decide(
     async def apply() -> tuple[int, Any]:
         try:
             status = await send(
-                ctx, facts, actor, "decide", RetirementCase.decide, decision, request_id
+                ctx, facts, actor, action, RetirementCase.decide, decision, request_id
             )
         except Problem:
             counter.labels(department, body.outcome.value, "refused").inc()
@@ -135,53 +150,69 @@ async def decide(
     return await once(ctx.sessions, who, idempotency_key, print_, apply)
 
 
-def _claim(
-    db: SessionDep, who: Principal, facts: CaseFacts, row: TaskRow | None, claimant: str | None
-) -> TaskClaim:
-    if row is None:
-        raise Problem(404, "no such task (or not listed yet)", "unknown-task")
-    if row.status != TaskStatus.OPEN:
-        raise Problem(409, f"the task is {row.status}", "task-closed")
-    conditions = [TaskRow.id == row.id]
+def _set_claim(
+    ctx: ApiContext, who: Principal, row: TaskRow, claimant: str | None
+) -> Problem | None:
+    """Set ``claimed_by`` atomically; the conflict if the task is closed or someone else's."""
+    conditions = [TaskRow.id == row.id, TaskRow.status == TaskStatus.OPEN.value]
     if who.role is Role.CLERK:
         # A clerk takes a free task or releases their own; supervisors may reassign any.
         conditions.append(or_(TaskRow.claimed_by.is_(None), TaskRow.claimed_by == who.subject))
-    changed = db.execute(
-        update(TaskRow)
-        .where(*conditions)
-        .values(claimed_by=claimant, claimed_at=datetime.now(UTC) if claimant else None)
-    )
-    db.commit()
-    if changed.rowcount == 0:  # type: ignore[attr-defined]
-        db.refresh(row)
-        raise Problem(409, f"the task is claimed by {row.claimed_by}", "task-claimed")
-    return TaskClaim(case_id=facts.case_id, task_id=row.task_id, claimed_by=claimant)
+    with ctx.sessions.begin() as db:
+        changed = db.execute(
+            update(TaskRow)
+            .where(*conditions)
+            .values(claimed_by=claimant, claimed_at=datetime.now(UTC) if claimant else None)
+        )
+        if changed.rowcount:  # type: ignore[attr-defined]
+            return None
+        current = db.get(TaskRow, row.id)
+    if current is None or current.status != TaskStatus.OPEN.value:
+        return Problem(409, "the task is no longer open", "task-closed")
+    return Problem(409, f"the task is claimed by {current.claimed_by}", "task-claimed")
+
+
+async def _claim(
+    ctx: ApiContext,
+    who: Principal,
+    case_id: str,
+    task_id: str,
+    claimant: str | None,
+    action: str,
+) -> TaskClaim:
+    facts, row = await _task_facts(ctx, case_id, task_id)
+    actor = who.actor()
+    reason = _clerk_may_act(who, facts, row)
+    if reason is None and action == "assign" and who.role is not Role.SUPERVISOR:
+        reason = "only supervisors reassign tasks"
+    if reason is not None:
+        raise await refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
+    if row is None:
+        raise Problem(404, "no such task (or not listed yet)", "unknown-task")
+    conflict = await asyncio.to_thread(_set_claim, ctx, who, row, claimant)
+    if conflict is not None:
+        raise await refuse(ctx, facts, actor, action, conflict)
+    detail = f"{task_id}: {claimant or 'released'}"
+    await audit(ctx, case_id, actor, action, detail, "accepted")
+    return TaskClaim(case_id=case_id, task_id=task_id, claimed_by=claimant)
 
 
 @router.post(
     "/cases/{case_id}/tasks/{task_id}/claim", response_model=TaskClaim, summary="Claim a task"
 )
 async def claim(
-    case_id: str, task_id: str, ctx: ContextDep, who: PrincipalDep, db: SessionDep
+    case_id: CaseIdPath, task_id: TaskIdPath, ctx: ContextDep, who: PrincipalDep
 ) -> TaskClaim:
-    facts, row = await _task_facts(ctx, who, case_id, task_id)
-    reason = _clerk_may_act(who, facts, row)
-    if reason is not None:
-        raise Problem(403, reason, "forbidden")
-    return _claim(db, who, facts, db.merge(row) if row else None, who.subject)
+    return await _claim(ctx, who, case_id, task_id, who.subject, "claim")
 
 
 @router.post(
     "/cases/{case_id}/tasks/{task_id}/release", response_model=TaskClaim, summary="Release a task"
 )
 async def release(
-    case_id: str, task_id: str, ctx: ContextDep, who: PrincipalDep, db: SessionDep
+    case_id: CaseIdPath, task_id: TaskIdPath, ctx: ContextDep, who: PrincipalDep
 ) -> TaskClaim:
-    facts, row = await _task_facts(ctx, who, case_id, task_id)
-    reason = _clerk_may_act(who, facts, row)
-    if reason is not None:
-        raise Problem(403, reason, "forbidden")
-    return _claim(db, who, facts, db.merge(row) if row else None, None)
+    return await _claim(ctx, who, case_id, task_id, None, "release")
 
 
 @router.post(
@@ -190,19 +221,13 @@ async def release(
     summary="Reassign a task to a clerk (supervisors)",
 )
 async def assign(
-    case_id: str,
-    task_id: str,
+    case_id: CaseIdPath,
+    task_id: TaskIdPath,
     body: AssignBody,
     ctx: ContextDep,
     who: PrincipalDep,
-    db: SessionDep,
 ) -> TaskClaim:
-    require(who, Role.SUPERVISOR)
-    facts, row = await _task_facts(ctx, who, case_id, task_id)
-    reason = _clerk_may_act(who, facts, row)
-    if reason is not None:
-        raise Problem(403, reason, "forbidden")
-    return _claim(db, who, facts, db.merge(row) if row else None, body.clerk_id)
+    return await _claim(ctx, who, case_id, task_id, body.clerk_id, "assign")
 
 
 @router.get(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,40 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return ensure_dev_keys(tmp_path_factory.mktemp("keys"))
 
 
+def mint_token(private_key: Path, **claims: Any) -> str:
+    """A token signed by the trusted test key; ``sub`` is made up unless given."""
+    claims.setdefault("sub", f"user-{uuid.uuid4().hex[:6]}")
+    return mint(private_key, issuer=ISSUER, audience=AUDIENCE, claims=claims)
+
+
+def bearer(private_key: Path, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(private_key, **claims)}"}
+
+
+def api_settings(
+    database_url: str,
+    jwks: Path,
+    *,
+    task_queue: str | None = None,
+    search_attributes: bool = False,
+    temporal_address: str | None = None,
+) -> Settings:
+    """Settings for one API + worker pair: its own task queue and case-id key."""
+    extra: dict[str, Any] = {}
+    if temporal_address is not None:
+        extra["temporal_address"] = temporal_address
+    return Settings(
+        database_url=database_url,
+        temporal_task_queue=task_queue or f"api-{uuid.uuid4().hex[:8]}",
+        temporal_search_attributes=search_attributes,
+        auth_issuer=ISSUER,
+        auth_audience=AUDIENCE,
+        auth_jwks_file=jwks,
+        case_id_key=uuid.uuid4().hex,
+        **extra,
+    )
+
+
 @dataclass
 class Api:
     http: httpx.AsyncClient
@@ -54,8 +89,7 @@ class Api:
     private_key: Path
 
     def token(self, **claims: Any) -> str:
-        claims.setdefault("sub", f"user-{uuid.uuid4().hex[:6]}")
-        return mint(self.private_key, issuer=ISSUER, audience=AUDIENCE, claims=claims)
+        return mint_token(self.private_key, **claims)
 
     def as_(self, **claims: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(**claims)}"}
@@ -64,30 +98,35 @@ class Api:
 Headers = Callable[..., dict[str, str]]
 
 
+@asynccontextmanager
+async def serve(
+    env: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
+) -> AsyncIterator[Api]:
+    """The app in-process (httpx over ASGI) with a worker on its own task queue."""
+    private, jwks = signing_key
+    settings = api_settings(database_url, jwks)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    app = create_app(settings, client=env.client, sessions=sessions)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            worker = build_worker(
+                env.client,
+                settings.temporal_task_queue,
+                DepartmentSystems.in_database(sessions),
+                executor,
+            )
+            async with worker, app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+                    yield Api(http, app, sessions, env, settings, private)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 async def api(
     api_env: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
 ) -> AsyncIterator[Api]:
-    private, jwks = signing_key
-    task_queue = f"api-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        database_url=database_url,
-        temporal_task_queue=task_queue,
-        temporal_search_attributes=False,
-        auth_issuer=ISSUER,
-        auth_audience=AUDIENCE,
-        auth_jwks_file=jwks,
-        case_id_key=uuid.uuid4().hex,
-    )
-    engine = make_engine(database_url)
-    sessions = make_sessionmaker(engine)
-    app = create_app(settings, client=api_env.client, sessions=sessions)
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(
-            api_env.client, task_queue, DepartmentSystems.in_database(sessions), executor
-        )
-        async with worker, app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                yield Api(http, app, sessions, api_env, settings, private)
-    engine.dispose()
+    async with serve(api_env, database_url, signing_key) as running:
+        yield running

@@ -104,6 +104,7 @@ async def test_the_codec_endpoint_decodes_for_admins_only(
         auth_issuer="https://idp.test",
         auth_audience="retirement-api",
         auth_jwks_file=jwks,
+        case_id_key=uuid.uuid4().hex,
     )
     engine = make_engine(database_url)
     app = create_app(settings, client=dev_server.client, sessions=make_sessionmaker(engine))

@@ -94,7 +94,7 @@ async def test_not_before_the_window_opens_then_once(harness: Harness) -> None:
     refusal = await refused(
         handle.execute_update(RetirementCase.initiate, initiate()), RefusalType.WRONG_STAGE
     )
-    assert refusal.message == "the case is already joint-handling"
+    assert refusal.message == "the case has been initiated (stage: joint-handling)"
     await open_task(handle, TaskKind.FORMAL_APPROVAL)
     snap = await snapshot(handle)
     assert [t.kind for t in snap.tasks].count(TaskKind.FORMAL_APPROVAL) == 1

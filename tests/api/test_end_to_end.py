@@ -1,0 +1,347 @@
+"""One case from declaration to completion, only through HTTP, on a real local Temporal server.
+
+The Temporal CLI's dev server (with the custom search attributes registered), the real worker on
+the database-backed department systems, and the API served by uvicorn on a free port in a
+background thread — its own event loop, its own Temporal client, exactly as ``uvicorn
+api.app:app`` would run it. The test talks to it with httpx over TCP; every person involved
+(employer, the clerks of four departments) finds their work the way they would: the employer on
+the case's page, each clerk through ``GET /inbox``.
+
+The clock is real, so the case is one whose initiation window is open today whatever today is:
+early retirement for illness, requested for next month (T). Its declaration is therefore late
+(T-6 has passed) and is flagged so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from contracts import search
+from contracts.workflow import ContributionProblem, ContributionProblemKind
+from db.models import (
+    ContributionRecord,
+    ContributionSettlement,
+    FundAccountRow,
+    FundPayout,
+    InsuredStatusChange,
+    MedicalInsuranceRecord,
+    MedicalStatusChange,
+    PaymentSchedule,
+    PensionAwardRow,
+    RetirementApproval,
+)
+from db.seed import seed_person
+from db.session import make_engine, make_sessionmaker
+from domain.idcard import mask
+from domain.months import YearMonth
+from service.binaries import temporal_cli
+from service.temporal import DATA_CONVERTER
+from tests.api.conftest import REGION, api_settings, bearer
+from tests.api.support import (
+    Json,
+    audit_of,
+    case_of,
+    decide,
+    declare_body,
+    eventually,
+    illness_declaration,
+    new_id_number,
+    next_month,
+    open_task,
+    wait_stage,
+)
+from worker import DepartmentSystems, build_worker
+
+ORGANISATION = "emp-e2e-1"
+NAME = "李秀兰"
+FUND_BALANCE = Decimal("86000.00")
+
+
+@pytest.fixture(scope="module")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=search.ALL,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` under uvicorn on a free port of 127.0.0.1, in a thread: its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
+    )
+    thread.start()
+    try:
+
+        async def started() -> bool:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn stopped while starting")
+            return server.started
+
+        await eventually(started, timeout=30, what="uvicorn started")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 15)
+        sock.close()
+
+
+def _count(sessions: sessionmaker[Session], model: Any, case_id: str) -> int:
+    with sessions() as db:
+        return db.scalar(select(func.count()).where(model.case_id == case_id)) or 0
+
+
+async def test_a_case_from_declaration_to_completion_over_http(
+    dev_server: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
+) -> None:
+    private, jwks = signing_key
+    target = dev_server.client.service_client.config.target_host
+    settings = api_settings(database_url, jwks, search_attributes=True, temporal_address=target)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+
+    id_number = new_id_number(1980, 1, female=True)
+    seed_person(
+        sessions,
+        id_number,
+        NAME,
+        contribution_problems=[
+            ContributionProblem(
+                id="arrears-2019",
+                kind=ContributionProblemKind.ARREARS,
+                detail="three months unpaid in 2019",
+                amount_yuan=Decimal("1260.00"),
+            )
+        ],
+        actual_years=Decimal(16),
+        account_balance=Decimal("98000.00"),
+        fund_balance=FUND_BALANCE,
+    )
+    employer = bearer(private, sub="e2e-officer", role="employer", organisation=ORGANISATION)
+    clerks = {
+        department: bearer(
+            private, sub=f"e2e-{department}", role="clerk", department=department, region=REGION
+        )
+        for department in ("hr", "social-insurance", "medical-security", "provident-fund")
+    }
+
+    async def no_id_number(response: httpx.Response) -> None:
+        await response.aread()
+        assert id_number not in response.text, f"full ID number in {response.request.url}"
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            worker = build_worker(
+                dev_server.client,
+                settings.temporal_task_queue,
+                DepartmentSystems.in_database(sessions),
+                executor,
+            )
+            async with (
+                worker,
+                served(create_app(settings, sessions=sessions)) as base_url,
+                httpx.AsyncClient(
+                    base_url=base_url, timeout=30, event_hooks={"response": [no_id_number]}
+                ) as http,
+            ):
+                health = await http.get("/health")
+                assert health.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+                case_id = await _run_case(http, employer, clerks, id_number)
+                snapshot = await case_of(http, employer, case_id)
+                await _check_audit(http, clerks["hr"], case_id)
+                _check_department_records(sessions, case_id, id_number, snapshot)
+                await _check_visibility(dev_server, case_id)
+    finally:
+        engine.dispose()
+
+
+async def _run_case(
+    http: httpx.AsyncClient,
+    employer: dict[str, str],
+    clerks: dict[str, dict[str, str]],
+    id_number: str,
+) -> str:
+    body = declare_body(
+        id_number, name=NAME, category="female-worker", declaration=illness_declaration()
+    )
+    declared = await http.post("/cases", json=body, headers={**employer, "Idempotency-Key": "e2e"})
+    assert declared.status_code == 201, declared.text
+    case_id: str = declared.json()["case_id"]
+    assert declared.json()["status"]["retirement_month"] == next_month()
+
+    await decide(http, clerks["hr"], case_id, "pre-review")
+
+    task = await open_task(http, employer, case_id, "settle-contributions")
+    settled = await http.post(
+        f"/cases/{case_id}/settlements",
+        json={"task_id": task["id"], "note": "paid 1260.00 yuan, receipt 2026-118"},
+        headers=employer,
+    )
+    assert settled.status_code == 200, settled.text
+
+    await decide(http, clerks["social-insurance"], case_id, "confirm-contributions")
+    await wait_stage(http, employer, case_id, "awaiting-initiation")
+    initiated = await http.post(f"/cases/{case_id}/initiation", json={}, headers=employer)
+    assert initiated.status_code == 200, initiated.text
+
+    await decide(http, clerks["hr"], case_id, "formal-approval")
+    # The departments work concurrently, each clerk finding their own task in their inbox. The
+    # clerks take turns here: concurrent requests can deadlock the API on SQLite (see
+    # test_endpoints.py::test_concurrent_reads_do_not_lock_sqlite), which is not this test's.
+    for department, kind in (
+        ("social-insurance", "confirm-pension"),
+        ("medical-security", "confirm-medical-years"),
+        ("provident-fund", "fund-withdrawal"),
+    ):
+        await decide(http, clerks[department], case_id, kind)
+
+    async def completed() -> Json | None:
+        snapshot = await case_of(http, employer, case_id)
+        return snapshot if snapshot["stage"] == "completed" else None
+
+    snapshot = await eventually(completed, timeout=30, what="the case completed")
+    assert snapshot["late_declaration"] is True
+    assert snapshot["id_masked"] == mask(id_number)
+    assert snapshot["closed_reason"] == "every department has reported"
+    assert [t for t in snapshot["tasks"] if t["status"] == "open"] == []
+    items = {item["key"]: item["status"] for item in snapshot["items"]}
+    assert items == {
+        "pension-eligibility": "done",
+        "pension-deemed-years": "done",
+        "special-job-early-retirement": "not-applicable",
+        "illness-early-retirement": "done",
+        "pension-payment": "done",
+        "medical-deemed-years": "done",
+        "provident-fund-withdrawal": "done",
+        "one-child-reward": "not-applicable",
+        "household-registration": "done",
+    }
+    assert snapshot["pension"]["first_month"] == str(YearMonth.parse(next_month()).plus(1))
+    assert Decimal(str(snapshot["fund"]["amount"])) == FUND_BALANCE
+    listed = await http.get("/cases", headers=employer, params={"stage": "completed"})
+    assert [c["case_id"] for c in listed.json()["items"]] == [case_id]
+    return case_id
+
+
+EXPECTED_AUDIT = [
+    ("declare", "employer", "e2e-officer", None),
+    ("decide-pre-review", "clerk", "e2e-hr", "hr"),
+    ("settle", "employer", "e2e-officer", None),
+    ("decide-confirm-contributions", "clerk", "e2e-social-insurance", "social-insurance"),
+    ("initiate", "employer", "e2e-officer", None),
+    ("decide-formal-approval", "clerk", "e2e-hr", "hr"),
+]
+EXPECTED_JOINT = {
+    ("decide-confirm-pension", "clerk", "e2e-social-insurance", "social-insurance"),
+    ("decide-confirm-medical-years", "clerk", "e2e-medical-security", "medical-security"),
+    ("decide-fund-withdrawal", "clerk", "e2e-provident-fund", "provident-fund"),
+}
+
+
+async def _check_audit(http: httpx.AsyncClient, hr: dict[str, str], case_id: str) -> None:
+    async def complete() -> list[Json] | None:
+        entries = await audit_of(http, hr, case_id)
+        return entries if len(entries) >= len(EXPECTED_AUDIT) + len(EXPECTED_JOINT) else None
+
+    entries = await eventually(complete, what="every action in the audit log")
+    assert {e["result"] for e in entries} == {"accepted"}
+    seen = [(e["action"], e["actor_role"], e["actor_id"], e["actor_department"]) for e in entries]
+    assert seen[: len(EXPECTED_AUDIT)] == EXPECTED_AUDIT
+    assert set(seen[len(EXPECTED_AUDIT) :]) == EXPECTED_JOINT
+    assert len(seen) == len(EXPECTED_AUDIT) + len(EXPECTED_JOINT)
+    for entry in entries:
+        if entry["actor_role"] == "employer":
+            assert entry["actor_organisation"] == ORGANISATION
+        else:
+            assert entry["actor_region"] == REGION
+        assert entry["at_counter"] is False
+
+
+def _check_department_records(
+    sessions: sessionmaker[Session], case_id: str, id_number: str, snapshot: Json
+) -> None:
+    for model in (
+        PensionAwardRow,
+        FundPayout,
+        InsuredStatusChange,
+        MedicalStatusChange,
+        ContributionSettlement,
+        RetirementApproval,
+    ):
+        assert _count(sessions, model, case_id) == 1, model.__tablename__
+    with sessions() as db:
+        award = db.scalars(select(PensionAwardRow).where(PensionAwardRow.case_id == case_id)).one()
+        schedules = db.scalars(
+            select(PaymentSchedule).where(PaymentSchedule.award_id == award.id)
+        ).all()
+        assert len(schedules) == 1
+        assert schedules[0].start_month == snapshot["pension"]["first_month"]
+        assert schedules[0].monthly_amount == award.monthly_amount
+        assert award.monthly_amount == Decimal(str(snapshot["pension"]["monthly_amount"]))
+        assert award.confirmed_by == "e2e-social-insurance"
+        assert award.award_no == snapshot["pension"]["award_id"]
+
+        payout = db.scalars(select(FundPayout).where(FundPayout.case_id == case_id)).one()
+        assert payout.amount == FUND_BALANCE
+        assert payout.approved_by == "e2e-provident-fund"
+        account = db.get(FundAccountRow, id_number)
+        assert account is not None and account.status == "closed"
+
+        switch = db.scalars(
+            select(InsuredStatusChange).where(InsuredStatusChange.case_id == case_id)
+        ).one()
+        assert (switch.from_status, switch.to_status) == ("contributor", "retiree")
+        assert switch.effective_month == next_month()
+        record = db.get(ContributionRecord, id_number)
+        assert record is not None and record.insured_status == "retiree"
+        assert all(problem["settled"] for problem in record.problems)
+
+        medical = db.scalars(
+            select(MedicalStatusChange).where(MedicalStatusChange.case_id == case_id)
+        ).one()
+        assert medical.outcome == snapshot["medical"]["outcome"]
+        medical_record = db.get(MedicalInsuranceRecord, id_number)
+        assert medical_record is not None and medical_record.status == medical.outcome
+
+
+async def _check_visibility(dev_server: WorkflowEnvironment, case_id: str) -> None:
+    query = f"WorkflowId = '{case_id}' AND RetirementStage = 'completed'"
+
+    async def found() -> list[str] | None:
+        ids = [w.id async for w in dev_server.client.list_workflows(query)]
+        return ids or None
+
+    assert await eventually(found, what="the case in a visibility query") == [case_id]
+    handle = dev_server.client.get_workflow_handle(case_id)
+    described = await handle.describe()
+    attributes = described.typed_search_attributes
+    assert attributes.get(search.STAGE) == "completed"
+    assert attributes.get(search.REGION) == REGION
+    assert attributes.get(search.RETIREMENT_MONTH) == next_month()
+    assert not attributes.get(search.PENDING_DEPARTMENTS)  # an empty list reads back as unset
