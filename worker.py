@@ -33,6 +33,7 @@ from activities.provident_fund import ProvidentFundActivities, ProvidentFundSyst
 from activities.public_security import HouseholdRegistry, PublicSecurityActivities
 from activities.read_model import ReadModel, ReadModelActivities, load_current_policy
 from activities.social_insurance import SocialInsuranceActivities, SocialInsuranceSystem
+from activities.sweeps import SweepActivities
 from db.departments import (
     DatabaseHealthCommission,
     DatabaseHouseholdRegistry,
@@ -44,10 +45,14 @@ from db.departments import (
 )
 from db.read_model import DatabaseReadModel
 from db.session import make_engine, make_sessionmaker
+from db.sweeps import DatabaseOverdue, DatabaseRoster
+from policies import load_policy
 from service.logs import configure_logging
+from service.schedules import TemporalCaseStarter
 from service.settings import Settings, get_settings
 from service.temporal import configure_runtime, connect
 from workflows.case import RetirementCase
+from workflows.sweeps import OverdueDigestWorkflow, RosterSweepWorkflow
 
 log = structlog.get_logger("worker")
 
@@ -130,17 +135,44 @@ class LogContextInterceptor(Interceptor):
         return _BindActivityContext(next)
 
 
+def sweep_activities(
+    client: Client, settings: Settings, sessions: sessionmaker[Session], notifier: Notifier
+) -> SweepActivities:
+    """The daily sweeps' steps: rosters and overdue tasks from the database, cases started
+    through this client."""
+    starter = TemporalCaseStarter(
+        client=client,
+        policy=load_policy(),
+        secret=settings.case_secret,
+        task_queue=settings.temporal_task_queue,
+        search_attributes=settings.temporal_search_attributes,
+    )
+    return SweepActivities(
+        roster=DatabaseRoster(sessions),
+        starter=starter,
+        overdue=DatabaseOverdue(sessions),
+        notifier=notifier,
+        policy_loader=load_policy,
+        key_of=starter.key_of,
+    )
+
+
 def build_worker(
     client: Client,
     task_queue: str,
     systems: DepartmentSystems,
     executor: ThreadPoolExecutor,
+    sweeps: SweepActivities | None = None,
 ) -> Worker:
+    """The worker of the case workflow (and, given ``sweeps``, of the daily sweeps)."""
+    extra: list[Callable[..., Any]] = []
+    if sweeps is not None:
+        extra = [sweeps.start_roster_cases, sweeps.send_overdue_digest]
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[RetirementCase],
-        activities=activities_for(systems),
+        workflows=[RetirementCase, RosterSweepWorkflow, OverdueDigestWorkflow],
+        activities=[*activities_for(systems), *extra],
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
         interceptors=[LogContextInterceptor()],
@@ -152,9 +184,11 @@ async def run(settings: Settings) -> None:
     configure_runtime(settings.worker_metrics_address)
     client = await connect(settings)
     engine = make_engine(settings.database_url)
-    systems = DepartmentSystems.in_database(make_sessionmaker(engine))
+    sessions = make_sessionmaker(engine)
+    systems = DepartmentSystems.in_database(sessions)
+    sweeps = sweep_activities(client, settings, sessions, systems.notifier)
     with ThreadPoolExecutor(max_workers=settings.activity_threads) as executor:
-        worker = build_worker(client, settings.temporal_task_queue, systems, executor)
+        worker = build_worker(client, settings.temporal_task_queue, systems, executor, sweeps)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -29,6 +29,7 @@ from domain.timeline import CHINA_TZ
 from policies import load_policy
 from service.binaries import temporal_cli
 from service.demo import drive_together, start_demo_cases
+from service.schedules import ensure_schedules
 from service.settings import get_settings
 from service.temporal import connect
 
@@ -120,6 +121,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
         )  # fmt: skip
         children.append(api)
         _wait_for_port(settings.api_host, settings.api_port, api, timeout=60)
+        asyncio.run(_schedules())
         if not args.no_seed:
             asyncio.run(_seed())
         out.write(
@@ -165,6 +167,11 @@ def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> None:
             if child.poll() is not None:
                 raise RuntimeError(f"{child.args!r} exited with {child.returncode}; see var/")
         time.sleep(0.5)
+
+
+async def _schedules() -> None:
+    settings = get_settings()
+    await ensure_schedules(await connect(settings), settings.temporal_task_queue)
 
 
 async def _seed() -> None:

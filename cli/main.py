@@ -11,6 +11,7 @@ from typing import IO, NoReturn
 
 from cli.demo import add_demo_command, run_demo
 from cli.dev import add_dev_command, run_dev
+from cli.ops import add_ops_commands, run_ops
 from cli.rules import UsageError, add_rules_commands, run_rules
 
 PROG = "retirement"
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rules_commands(sub)
     add_demo_command(sub)
     add_dev_command(sub)
+    add_ops_commands(sub)
     return parser
 
 
@@ -43,6 +45,8 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
             return run_demo(args, stream)
         if args.command == "dev":
             return run_dev(args, stream)
+        if args.command in ("schedules", "roster"):
+            return run_ops(args, stream)
         return run_rules(args, stream)
     except (UsageError, ValueError, ArithmeticError) as exc:
         # Every input the rules refuse is a ValueError with a readable reason (InvalidIdNumber,

@@ -447,10 +447,13 @@ class RosterEntry(Base):
 
     __tablename__ = "roster_entries"
 
+    __table_args__ = (Index("ix_roster_entries_birth", "category", "birth_month"),)
+
     id_number: Mapped[str] = mapped_column(ID_NUMBER, primary_key=True)
     name: Mapped[str] = mapped_column(NAME)
     category: Mapped[str] = mapped_column(LABEL)
-    region_code: Mapped[str] = mapped_column(REGION, index=True)
+    birth_month: Mapped[str] = mapped_column(MONTH)  # from the ID number, for the daily query
+    region_code: Mapped[str] = mapped_column(REGION)
     employer_id: Mapped[str | None] = mapped_column(IDENTIFIER)
     agency_id: Mapped[str | None] = mapped_column(IDENTIFIER)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

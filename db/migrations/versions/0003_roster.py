@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("id_number", sa.String(length=18), nullable=False),
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("birth_month", sa.String(length=7), nullable=False),
         sa.Column("region_code", sa.String(length=6), nullable=False),
         sa.Column("employer_id", sa.String(length=64), nullable=True),
         sa.Column("agency_id", sa.String(length=64), nullable=True),
@@ -30,10 +31,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id_number", name=op.f("pk_roster_entries")),
     )
     op.create_index(
-        op.f("ix_roster_entries_region_code"), "roster_entries", ["region_code"], unique=False
+        "ix_roster_entries_birth", "roster_entries", ["category", "birth_month"], unique=False
     )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_roster_entries_region_code"), table_name="roster_entries")
+    op.drop_index("ix_roster_entries_birth", table_name="roster_entries")
     op.drop_table("roster_entries")
