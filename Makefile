@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint types unit clean
+.PHONY: install run test lint types unit clean record-histories
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ test: lint types unit
 # The Temporal dev server (UI on :8233), migrations, the worker and the demo cases; Ctrl-C stops.
 run: install
 	@$(BIN)/retirement dev run
+
+# Add the histories of every demo path to the replay corpus as version N (docs/versioning.md).
+record-histories: install
+	@test -n "$(VERSION)" || { echo "usage: make record-histories VERSION=<n>" >&2; exit 2; }
+	@test ! -e tests/workflows/histories/v$(VERSION) || { echo "v$(VERSION) exists" >&2; exit 2; }
+	$(BIN)/retirement demo --record-histories tests/workflows/histories/v$(VERSION) > /dev/null
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis
