@@ -19,7 +19,7 @@ from api.devauth import ensure_dev_keys
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.problems import Problem, install_problem_handlers
 from api.routes import cases, codec, health, rules, tasks
-from db.session import make_engine, make_sessionmaker
+from db.session import make_engine, make_sessionmaker, read_only
 from policies import load_policy
 from service.settings import Settings, get_settings
 from service.temporal import connect
@@ -109,11 +109,13 @@ def create_app(
         if session_factory is None:
             engine = make_engine(config.database_url)
             session_factory = make_sessionmaker(engine)
-        metrics.watch_read_model(session_factory)
+        read_sessions = read_only(session_factory)
+        metrics.watch_read_model(read_sessions)
         app.state.context = ApiContext(
             settings=config,
             client=client or await connect(config),
             sessions=session_factory,
+            read_sessions=read_sessions,
             verifier=verifier_for(config),
             policy=load_policy(),
         )

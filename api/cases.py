@@ -43,7 +43,7 @@ def handle(ctx: ApiContext, case_id: str) -> CaseHandle:
 
 
 def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
-    with ctx.sessions() as db:
+    with ctx.read_sessions() as db:
         row = db.get(CaseRow, case_id)
         if row is None:
             return None
@@ -52,7 +52,7 @@ def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
 
 
 def _row_snapshot(ctx: ApiContext, case_id: str) -> CaseSnapshot | None:
-    with ctx.sessions() as db:
+    with ctx.read_sessions() as db:
         row = db.get(CaseRow, case_id)
         return None if row is None else CaseSnapshot.model_validate(row.snapshot)
 

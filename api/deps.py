@@ -24,6 +24,7 @@ class ApiContext:
     settings: Settings
     client: Client
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]  # for reads only: never wait on a writer
     verifier: TokenVerifier
     policy: Policy
 
@@ -37,7 +38,8 @@ ContextDep = Annotated[ApiContext, Depends(context)]
 
 
 def session(ctx: ContextDep) -> Iterator[Session]:
-    with ctx.sessions() as db:
+    """A read-only session: every route that takes one only reads."""
+    with ctx.read_sessions() as db:
         yield db
 
 
@@ -68,7 +70,10 @@ def require(who: Principal, *roles: Role) -> None:
 
 CaseIdPath = Annotated[
     str,
-    Path(pattern=r"^retirement-[0-9a-f]{24}$", examples=["retirement-4980485a0cb82a790ebef0dc"]),
+    Path(
+        pattern=r"^retirement-[0-9a-f]{24}(-[0-9]{1,4})?$",
+        examples=["retirement-4980485a0cb82a790ebef0dc"],
+    ),
 ]
 TaskIdPath = Annotated[str, Path(pattern=r"^[a-z-]+-[0-9]{1,9}$", examples=["pre-review-1"])]
 

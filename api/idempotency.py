@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,17 @@ from api.problems import Problem
 from db.models import ApiRequestRow
 
 WAIT_FOR_TWIN = 30.0  # seconds a concurrent duplicate waits for the first to finish
+
+
+def request_id(who: Principal, key: str | None) -> str:
+    """The id a request carries to the workflow (and its Temporal update id).
+
+    Scoped to the caller: Temporal de-duplicates updates by id across everyone acting on a case,
+    so two callers who happen to choose the same Idempotency-Key must not share one — the second
+    would be answered with the first's result and its own action silently dropped."""
+    if key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{who.role}:{who.subject}:{key}".encode()).hexdigest()[:32]
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:

@@ -84,6 +84,9 @@ class _ReadModelGauges(Collector):
         yield overdue
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class MetricsMiddleware:
     """Counts and times every request under its route template (``/cases/{case_id}``), so a
     label never carries an id."""
@@ -111,5 +114,7 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             template = getattr(route, "path", "unmatched")
             method = scope.get("method", "")
+            if method not in _METHODS:
+                method = "OTHER"  # any string is a method to HTTP: keep the label set bounded
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)

@@ -139,6 +139,12 @@ def inbox(db: Session, where: InboxFilter, limit: int, offset: int) -> Page[Inbo
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
+def closed_cases(db: Session, person_key: str) -> int:
+    """How many of the person's cases have closed (their ids are not to be used again)."""
+    query = select(func.count()).where(CaseRow.person_key == person_key)
+    return db.scalar(query.where(CaseRow.closed_at.is_not(None))) or 0
+
+
 def task_row(db: Session, case_id: str, task_id: str) -> TaskRow | None:
     return db.get(TaskRow, f"{case_id}/{task_id}")
 

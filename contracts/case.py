@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.early import Appraisal, SpecialJobPeriod
 from domain.idcard import InvalidIdNumber, parse_id_number
@@ -27,6 +27,15 @@ Name = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\
 IdNumber = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$", description="18-digit ID number")]
 CaseId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
 Years = Annotated[Decimal, Field(ge=0, le=80)]
+
+
+def _plausible(month: YearMonth) -> YearMonth:
+    if not 1900 <= month.year <= 2100:
+        raise ValueError(f"{month} is outside 1900..2100")
+    return month
+
+
+Month = Annotated[YearMonth, AfterValidator(_plausible)]
 # Validation of an ID number's birth date needs "today"; inside a model we only refuse dates no
 # one alive could have. The API checks against the real date before it starts a case.
 _LATEST_PLAUSIBLE_BIRTH = date(9999, 12, 31)
@@ -152,7 +161,7 @@ class SpecialJob(Model):
 
 
 class FlexibleChoice(Model):
-    notice_month: YearMonth = Field(
+    notice_month: Month = Field(
         description="written notice (early) or written confirmation (delay)"
     )
     employer_agreed: bool = False
@@ -171,13 +180,13 @@ class Declaration(Model):
     path: RetirementPath = RetirementPath.NORMAL
     contribution_years: Years = Field(description="actual contribution years on record")
     deemed_years: Years = Field(default=Decimal(0), description="视同缴费年限 claimed")
-    requested_month: YearMonth | None = Field(
+    requested_month: Month | None = Field(
         default=None, description="early and flexible paths: the month asked for"
     )
     special_jobs: Annotated[list[SpecialJob], Field(max_length=20)] = []
     appraisal: Appraisal | None = None
     flexible: FlexibleChoice | None = None
-    archive_birth_month: YearMonth | None = Field(
+    archive_birth_month: Month | None = Field(
         default=None,
         description="birth month first recorded in the personnel archive, where it differs "
         "from the ID number (the archive prevails)",

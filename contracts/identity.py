@@ -18,6 +18,9 @@ def person_key(id_number: str, secret: bytes) -> str:
     return hmac.new(secret, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
 
-def case_id(id_number: str, secret: bytes) -> str:
-    """The workflow id of a person's case: ``retirement-`` and 24 hex digits of the key."""
-    return CASE_PREFIX + person_key(id_number, secret)[:24]
+def case_id(id_number: str, secret: bytes, generation: int = 1) -> str:
+    """The workflow id of a person's case: ``retirement-`` and 24 hex digits of the key; a
+    person's later cases (after one was withdrawn, rejected or cancelled) add ``-2``, ``-3``…
+    so no record of an earlier case is ever taken for a later one's."""
+    base = CASE_PREFIX + person_key(id_number, secret)[:24]
+    return base if generation == 1 else f"{base}-{generation}"

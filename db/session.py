@@ -45,9 +45,20 @@ def make_engine(url: str | URL) -> Engine:
     raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose objects stay readable after commit (receipts are built from them)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (receipts are built from them).
+
+    ``read_only``: for sessions that only read. On SQLite they begin a deferred transaction,
+    which in WAL mode neither waits for nor blocks a writer; writing sessions begin IMMEDIATE
+    (see the module docstring). On PostgreSQL both are the same."""
+    bound = engine.execution_options(read_only_session=True) if read_only else engine
+    return sessionmaker(bind=bound, expire_on_commit=False)
+
+
+def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The read-only twin of ``sessions`` (same engine)."""
+    engine: Engine = sessions.kw["bind"]
+    return make_sessionmaker(engine, read_only=True)
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -80,4 +91,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get("read_only_session"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

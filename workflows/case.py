@@ -84,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.medical import medical_retiree_check
     from domain.one_child import one_child_reward_notice
     from domain.pension import PensionInputError, estimate_pension
+    from domain.plan import RetirementPath
     from domain.policy import Policy
     from domain.statutory import category_gender
     from domain.timeline import (
@@ -103,6 +104,26 @@ from workflows.ledger import (
 )
 from workflows.projection import Projecting
 from workflows.timekeeping import Timekeeping
+
+_BEFORE_PRE_REVIEW = (Stage.AWAITING_DECLARATION, Stage.DECLARATION)
+_FLEXIBLE_PATHS = (
+    RetirementPath.NORMAL,
+    RetirementPath.FLEXIBLE_EARLY,
+    RetirementPath.FLEXIBLE_DELAY,
+)
+_CHOICE = {"path", "requested_month", "flexible"}
+
+
+def _only_a_flexible_choice(current: Declaration | None, new: Declaration | None) -> bool:
+    """``new`` differs from ``current`` only in the flexible-retirement choice."""
+    if current is None or new is None:
+        return False
+    return (
+        current.path in _FLEXIBLE_PATHS
+        and new.path in _FLEXIBLE_PATHS
+        and current.model_dump(exclude=_CHOICE) == new.model_dump(exclude=_CHOICE)
+    )
+
 
 __all__ = ["RetirementCase", "plan_for"]
 
@@ -467,10 +488,12 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                     transitional=pension.transitional,
                     confirmed_by=decision.actor,
                 ),
+                money=True,
             )
             if award is None:
                 return self._fail_item(item, "the pension award was refused")
             self._pension = pension.model_copy(update={"award_id": award.reference})
+            self._money_after_close(f"pension award {award.reference}", Department.SOCIAL_INSURANCE)
             self._set_item(
                 item,
                 ItemStatus.DONE,
@@ -602,9 +625,11 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 id_number=self._person.id_number,
                 approved_by=decision.actor,
             ),
+            money=True,
         )
         if payout is None:
             return self._fail_item(item, "the withdrawal was refused")
+        self._money_after_close(f"fund payout {payout.payout_id}", Department.PROVIDENT_FUND)
         self._fund = FundResult(
             amount=payout.amount, payout_id=payout.payout_id, card_last4=payout.card_last4
         )
@@ -651,7 +676,13 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         self._set_item(item, ItemStatus.DONE, "policy, channel and procedure shown")
 
     async def _step(
-        self, department: Department, step: str, method: Callable[[Any, A], R], arg: A
+        self,
+        department: Department,
+        step: str,
+        method: Callable[[Any, A], R],
+        arg: A,
+        *,
+        money: bool = False,
     ) -> R | None:
         """Run a department step; a business refusal becomes a task for that department's clerk,
         who either has it fixed and approves (the step runs again) or rejects (``None``)."""
@@ -670,8 +701,9 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                     raise
             else:
                 # The case may have been withdrawn or cancelled while the step ran: the caller
-                # must not act on its result then.
-                return None if self._stage.terminal else result
+                # must not act on its result then — unless money moved, which the case must
+                # show whatever happened meanwhile.
+                return result if money or not self._stage.terminal else None
             if self._stage.terminal:
                 return None
             task = self._open_task(
@@ -686,6 +718,14 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             if decision is None or decision.outcome is not Outcome.APPROVE:
                 return None
         return None
+
+    def _money_after_close(self, what: str, department: Department) -> None:
+        if self._stage.terminal:
+            self._event(
+                f"{what} completed after the case was {self._stage}: {department} must undo it "
+                "through its own procedure",
+                SYSTEM,
+            )
 
     async def _household(self, step: HouseholdStep) -> bool:
         """Public security checks the household registration at this step."""
@@ -909,6 +949,14 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         if actor.role is not Role.ADMIN and actor.department is not Department.HR:
             raise refuse(RefusalType.WRONG_DEPARTMENT, "only the HR bureau cancels a case")
         self._check_region(actor)
+        if (self._pension and self._pension.award_id) or (self._fund and self._fund.payout_id):
+            # Money has moved: stopping a pension or reclaiming a payout is the department's own
+            # procedure, not a cancellation of the joint application.
+            raise refuse(
+                RefusalType.WRONG_STAGE,
+                "the pension has been awarded or the fund paid out: stop it through the "
+                "department's own procedure",
+            )
 
     @workflow.update
     def correct_retirement(self, request: CorrectRetirement) -> CaseStatus:
@@ -946,6 +994,19 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             self._check_region(actor)
         else:
             self._check_party(actor, organisation_only=False)
+            under_review = bool(
+                self._open_tasks(TaskKind.PRE_REVIEW) or self._open_tasks(TaskKind.CORRECT)
+            )
+            approved = not (self._stage in _BEFORE_PRE_REVIEW or under_review)
+            if approved and not _only_a_flexible_choice(self._declaration, request.declaration):
+                # What HR approved at pre-review is not the employer's to change afterwards;
+                # only the flexible-retirement choice, which the law leaves to worker and
+                # employer, may still move the date. Anything else goes through HR.
+                raise refuse(
+                    RefusalType.WRONG_STAGE,
+                    "pre-review has approved the declaration: only a flexible-retirement "
+                    "choice may change now; ask the HR bureau to correct anything else",
+                )
         category = request.category or self._category
         if category_gender(category, self._policy) is not self._person.gender:
             raise refuse(

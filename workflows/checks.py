@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Category
 
 
-from workflows.ledger import PARTY_TASKS, RETURNABLE, CaseLedger, plan_for, refuse
+from workflows.ledger import PARTY_TASKS, RETURNABLE, CaseLedger, plan_problems, refuse
 
 
 class CaseChecks(CaseLedger):
@@ -72,11 +72,10 @@ class CaseChecks(CaseLedger):
     def _check_plan(
         self, declaration: Declaration | None, category: Category | None = None
     ) -> None:
-        plan = plan_for(self._birth_month, category or self._category, declaration, self._policy)
-        if not plan.accepted:
-            raise refuse(
-                RefusalType.RULES, "; ".join(f"{r.rule}: {r.reason}" for r in plan.refusals)
-            )
+        category = category or self._category
+        problems = plan_problems(self._birth_month, category, declaration, self._policy)
+        if problems:
+            raise refuse(RefusalType.RULES, "; ".join(problems))
 
     def _check_decision(self, decision: Decision) -> None:
         self._check_fresh(decision.request_id)

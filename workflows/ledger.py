@@ -140,6 +140,30 @@ def plan_for(
     )
 
 
+ARCHIVE_DRIFT_MONTHS = 60  # an archive's birth month this far from the ID number's is an error
+
+
+def plan_problems(
+    birth: YearMonth, category: Category, declaration: Declaration | None, policy: Policy
+) -> list[str]:
+    """Everything wrong with a declaration, in words: the retirement rules it breaks, an
+    archive birth month implausibly far from the ID number's, dates out of any calendar. Empty
+    when the case can run on it (a workflow must never be handed a plan it cannot compute)."""
+    problems = []
+    archive = declaration.archive_birth_month if declaration else None
+    if archive is not None and abs(archive.months_since(birth)) > ARCHIVE_DRIFT_MONTHS:
+        problems.append(
+            f"archive_birth_month: {archive} is more than five years from the ID number's "
+            f"birth month {birth}"
+        )
+    try:
+        plan = plan_for(birth, category, declaration, policy)
+        case_timeline(plan.retirement_month, policy)
+    except ValueError as exc:
+        return [*problems, f"dates out of range: {exc}"]
+    return problems + [f"{r.rule}: {r.reason}" for r in plan.refusals]
+
+
 class CaseLedger:
     # The case's state, set up by RetirementCase.__init__ (fresh or from a continue-as-new).
     _input: CaseInput

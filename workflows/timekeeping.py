@@ -133,7 +133,9 @@ class Timekeeping(CaseLedger):
         )
 
     def _who_must_act(self, milestone: Milestone) -> list[tuple[str, str]]:
-        """Recipients of a milestone's reminder: whoever holds an open task towards it."""
+        """Recipients of a milestone's reminder: whoever holds an open task. A milestone is only
+        reminded in the stages that lead to it (``workflows.timers``), where every open task is
+        a step towards it; with none open, the declaration is the organisation's to make."""
         recipients: list[tuple[str, str]] = []
         for task in self._open_tasks():
             if task.assignee is Assignee.CLERK and task.department is not None:

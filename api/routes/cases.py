@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -23,9 +22,9 @@ from api.deps import (
     SessionDep,
     require,
 )
-from api.idempotency import fingerprint, once
+from api.idempotency import fingerprint, once, request_id
 from api.problems import Problem
-from api.queries import CaseFilter, audit_trail, search_cases
+from api.queries import CaseFilter, audit_trail, closed_cases, search_cases
 from api.schemas import (
     AuditRecord,
     Body,
@@ -40,6 +39,7 @@ from api.schemas import (
     SettleBody,
 )
 from contracts.case import Actor, Person, Role
+from contracts.identity import person_key
 from contracts.workflow import (
     Cancel,
     CaseSnapshot,
@@ -55,7 +55,8 @@ from contracts.workflow import (
 from domain.idcard import InvalidIdNumber, parse_id_number
 from domain.timeline import CHINA_TZ
 from service.cases import start_case
-from workflows.case import RetirementCase, plan_for
+from workflows.case import RetirementCase
+from workflows.ledger import plan_problems
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -64,10 +65,6 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 Region = Annotated[str | None, Query(pattern=r"^\d{6}$")]
 STAFF = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
-
-
-def _request_id(key: str | None) -> str:
-    return key or uuid.uuid4().hex
 
 
 @router.post(
@@ -100,23 +97,27 @@ async def declare(
         raise Problem(422, f"person.id_number: {exc}", "invalid-id-number") from None
     except ValidationError as exc:
         raise Problem(422, f"person: {exc.errors()[0]['msg']}", "validation") from None
-    plan = plan_for(person.birth_month, person.category, body.declaration, ctx.policy)
-    if not plan.accepted:
-        reasons = "; ".join(f"{r.rule}: {r.reason}" for r in plan.refusals)
-        raise Problem(422, reasons, "rule-refusal")
-    request_id = _request_id(idempotency_key)
+    problems = plan_problems(person.birth_month, person.category, body.declaration, ctx.policy)
+    if problems:
+        raise Problem(422, "; ".join(problems), "rule-refusal")
+    rid = request_id(who, idempotency_key)
     actor = who.actor()
+
+    def closed() -> int:
+        with ctx.read_sessions() as db:
+            return closed_cases(db, person_key(person.id_number, ctx.settings.case_secret))
 
     async def apply() -> tuple[int, Any]:
         started = await start_case(
             ctx.client,
+            first_generation=1 + await asyncio.to_thread(closed),
             person=person,
             policy=ctx.policy,
             secret=ctx.settings.case_secret,
             task_queue=ctx.settings.temporal_task_queue,
             declaration=body.declaration,
             declared_by=actor,
-            request_id=request_id,
+            request_id=rid,
             search_attributes=ctx.settings.temporal_search_attributes,
         )
         if started.created:
@@ -134,8 +135,8 @@ async def declare(
             actor,
             "declare",
             RetirementCase.declare,
-            Declare(request_id=request_id, actor=actor, declaration=body.declaration),
-            request_id,
+            Declare(request_id=rid, actor=actor, declaration=body.declaration),
+            rid,
         )
         return 200, CaseCreated(case_id=started.case_id, created=False, status=status)
 
@@ -190,7 +191,7 @@ async def get_audit(case_id: CaseIdPath, ctx: ContextDep, who: PrincipalDep) -> 
     await _facts_for(ctx, who, case_id)
 
     def read() -> list[AuditRecord]:
-        with ctx.sessions() as db:
+        with ctx.read_sessions() as db:
             return audit_trail(db, case_id)
 
     return await asyncio.to_thread(read)
@@ -250,11 +251,11 @@ async def _act(
     if counter_only and who.role is Role.CLERK and not at_counter:
         problem = Problem(403, "a clerk acts for the employer or person only at the counter")
         raise await refuse(ctx, facts, actor, action, problem)
-    request_id = _request_id(key)
+    rid = request_id(who, key)
 
     async def apply() -> tuple[int, Any]:
-        request = build(request_id, actor)
-        return 200, await send(ctx, facts, actor, action, update, request, request_id)
+        request = build(rid, actor)
+        return 200, await send(ctx, facts, actor, action, update, request, rid)
 
     print_ = fingerprint("POST", f"/cases/{case_id}/{path}", body)
     return await once(ctx.sessions, who, key, print_, apply)

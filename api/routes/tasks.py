@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from api.deps import (
     TaskIdPath,
     require,
 )
-from api.idempotency import fingerprint, once
+from api.idempotency import fingerprint, once, request_id
 from api.problems import Problem
 from api.queries import InboxFilter, escalations, inbox, task_row
 from api.schemas import AssignBody, DecisionBody, EscalationItem, InboxTask, Page, TaskClaim
@@ -70,7 +69,7 @@ def get_inbox(
 
 
 def _read_task(ctx: ApiContext, case_id: str, task_id: str) -> TaskRow | None:
-    with ctx.sessions() as db:
+    with ctx.read_sessions() as db:
         row = task_row(db, case_id, task_id)
         if row is not None:
             db.expunge(row)
@@ -116,10 +115,10 @@ async def decide(
     reason = _clerk_may_act(who, facts, row)
     if reason is not None:
         raise await refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
-    request_id = idempotency_key or uuid.uuid4().hex
+    rid = request_id(who, idempotency_key)
     try:
         decision = Decision(
-            request_id=request_id,
+            request_id=rid,
             task_id=task_id,
             outcome=body.outcome,
             reason=body.reason,
@@ -136,9 +135,7 @@ async def decide(
 
     async def apply() -> tuple[int, Any]:
         try:
-            status = await send(
-                ctx, facts, actor, action, RetirementCase.decide, decision, request_id
-            )
+            status = await send(ctx, facts, actor, action, RetirementCase.decide, decision, rid)
         except Problem:
             counter.labels(department, body.outcome.value, "refused").inc()
             raise

@@ -295,3 +295,18 @@ async def test_a_cancelled_case_keeps_no_open_task_when_a_department_answers_lat
     assert outcome.stage is Stage.CANCELLED
     snap = await snapshot(handle)
     assert snap.open_tasks() == []
+
+
+async def test_no_cancellation_once_money_has_moved(harness: Harness) -> None:
+    """After the pension is awarded (or the fund paid out) a cancellation would leave the money
+    where it went: it is refused, and stopping the pension is social insurance's own procedure."""
+    handle = await joint_handling(harness)
+    await approve(handle, TaskKind.FORMAL_APPROVAL, Department.HR)
+    await approve(handle, TaskKind.CONFIRM_PENSION, Department.SOCIAL_INSURANCE)
+    await wait_for(handle, lambda s: s.pension is not None and s.pension.award_id is not None)
+    refusal = await refused(
+        handle.execute_update(RetirementCase.cancel, cancel(clerk(Department.HR))),
+        RefusalType.WRONG_STAGE,
+    )
+    assert "awarded" in refusal.message
+    assert (await snapshot(handle)).stage is Stage.JOINT_HANDLING
