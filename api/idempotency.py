@@ -7,11 +7,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from api.problems import Problem
 from db.models import ApiRequestRow
 
 WAIT_FOR_TWIN = 30.0  # seconds a concurrent duplicate waits for the first to finish
+ABANDONED_AFTER = timedelta(minutes=5)  # a claim this old with no answer died with its process
 
 
 def request_id(who: Principal, key: str | None) -> str:
@@ -69,12 +71,28 @@ async def once(
 
 
 def _claim(sessions: sessionmaker[Session], subject: str, key: str, print_: str) -> bool:
+    """Take the key; or take over a claim whose process died before answering (applying the
+    request again is safe: the workflow refuses a request id it has applied)."""
     try:
         with sessions.begin() as db:
             db.add(ApiRequestRow(subject=subject, key=key, fingerprint=print_))
         return True
     except IntegrityError:
-        return False
+        pass
+    now = datetime.now(UTC)
+    with sessions.begin() as db:
+        taken = db.execute(
+            update(ApiRequestRow)
+            .where(
+                ApiRequestRow.subject == subject,
+                ApiRequestRow.key == key,
+                ApiRequestRow.fingerprint == print_,
+                ApiRequestRow.status_code.is_(None),
+                ApiRequestRow.created_at < now - ABANDONED_AFTER,
+            )
+            .values(created_at=now)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 def _row(db: Session, subject: str, key: str) -> ApiRequestRow | None:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
+from api.auth import Principal
+from api.idempotency import ABANDONED_AFTER, _claim, fingerprint, once
+from contracts.case import Role
+from db.models import ApiRequestRow
 from db.seed import seed_person
 from tests.api.conftest import Api
 from tests.api.support import (
@@ -156,3 +163,31 @@ async def test_unknown_http_methods_do_not_grow_the_metrics(api: Api) -> None:
     text = (await api.http.get("/metrics")).text
     assert "FOO1" not in text
     assert 'method="OTHER"' in text
+
+
+async def test_an_abandoned_idempotency_key_is_taken_over(api: Api) -> None:
+    """A process that died between claiming a key and answering must not block the key for good:
+    after a few minutes a retry takes it over and is applied."""
+    who = Principal("s", Role.EMPLOYER, "org", None, None, None)
+    print_ = fingerprint("POST", "/x", {"a": 1})
+    calls = 0
+
+    async def apply() -> tuple[int, object]:
+        nonlocal calls
+        calls += 1
+        return 200, {"n": calls}
+
+    # A first claim that never answered (its process died): the row has no status.
+    assert _claim(api.sessions, "employer:s", "dead-key", print_)
+    with api.sessions.begin() as db:
+        db.execute(
+            update(ApiRequestRow)
+            .where(ApiRequestRow.key == "dead-key")
+            .values(created_at=datetime.now(UTC) - ABANDONED_AFTER - timedelta(seconds=1))
+        )
+    answer = await once(api.sessions, who, "dead-key", print_, apply)
+    assert answer.status_code == 200
+    assert calls == 1
+    again = await once(api.sessions, who, "dead-key", print_, apply)
+    assert again.body == answer.body
+    assert calls == 1
