@@ -22,14 +22,15 @@ lint: install
 	$(BIN)/ruff format --check .
 
 types: install
-	$(BIN)/mypy domain contracts activities db workflows service cli policies worker.py tests
+	$(BIN)/mypy domain contracts activities db workflows service api cli policies worker.py tests
 
 unit: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint types unit
 
-# The Temporal dev server (UI on :8233), migrations, the worker and the demo cases; Ctrl-C stops.
+# The Temporal dev server (UI on :8233), migrations, the worker, the API (:8000), the schedules
+# and the demo cases; Ctrl-C stops.
 run: install
 	@$(BIN)/retirement dev run
 
