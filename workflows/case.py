@@ -505,12 +505,11 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
     async def _medical_branch(self) -> None:
         item = ItemKey.MEDICAL_DEEMED_YEARS
         self._set_item(item, ItemStatus.IN_PROGRESS, "reading the medical insurance record")
-        query = PersonQuery(case_id=self._case_id, id_number=self._person.id_number)
         record = await self._step(
             Department.MEDICAL,
             "read the medical insurance record",
             MedicalSecurityActivities.medical_record,
-            query,
+            self._person_query(),
         )
         if record is None:
             return self._fail_item(item, "no medical insurance record")
@@ -589,12 +588,11 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
     async def _provident_fund_branch(self) -> None:
         item = ItemKey.PROVIDENT_FUND
         self._set_item(item, ItemStatus.IN_PROGRESS, "reading the fund account")
-        query = PersonQuery(case_id=self._case_id, id_number=self._person.id_number)
         account = await self._step(
             Department.PROVIDENT_FUND,
             "read the fund account",
             ProvidentFundActivities.account,
-            query,
+            self._person_query(),
         )
         if account is None:
             return self._fail_item(item, "the fund account could not be read")
@@ -719,6 +717,10 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 return None
         return None
 
+    def _person_query(self) -> PersonQuery:
+        """The person, as a department's read steps look them up."""
+        return PersonQuery(case_id=self._case_id, id_number=self._person.id_number)
+
     def _money_after_close(self, what: str, department: Department) -> None:
         if self._stage.terminal:
             self._event(
@@ -774,7 +776,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             Department.SOCIAL_INSURANCE,
             "read the contribution record",
             SocialInsuranceActivities.contribution_status,
-            PersonQuery(case_id=self._case_id, id_number=self._person.id_number),
+            self._person_query(),
         )
 
     async def _settle(self, task: Task) -> bool:
