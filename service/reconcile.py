@@ -1,0 +1,110 @@
+"""Reconciliation: do the workflows, the read model and the department records agree?
+
+For every case in the read model: the workflow (while Temporal keeps it) says the same stage and
+is not behind; every decision the workflow applied is in the audit log; every pension award and
+fund payout the case shows exists exactly once in the department's records, and no department
+holds a second one. Every running case workflow has a read-model row. Anything else is drift.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from contracts.workflow import CaseSnapshot
+from db.models import AuditLogRow, CaseRow, FundPayout, PaymentSchedule, PensionAwardRow
+from workflows.case import RetirementCase
+
+SETTLE = timedelta(seconds=60)  # a projection this recent may still be on its way
+
+
+@dataclass(frozen=True)
+class Drift:
+    case_id: str
+    problem: str
+
+
+async def reconcile(client: Client, sessions: sessionmaker[Session]) -> list[Drift]:
+    now = datetime.now(UTC)
+    drifts: list[Drift] = []
+    with sessions() as db:
+        rows = list(db.scalars(select(CaseRow).order_by(CaseRow.case_id)))
+        awards = Counter(db.scalars(select(PensionAwardRow.case_id)))
+        payouts = Counter(db.scalars(select(FundPayout.case_id)))
+        unscheduled = db.scalar(
+            select(func.count())
+            .select_from(PensionAwardRow)
+            .outerjoin(PaymentSchedule, PaymentSchedule.award_id == PensionAwardRow.id)
+            .where(PaymentSchedule.id.is_(None))
+        )
+        award_refs = {a.award_no: a for a in db.scalars(select(PensionAwardRow))}
+        payout_refs = {p.payout_no: p for p in db.scalars(select(FundPayout))}
+        audited = {
+            (a.case_id, a.actor_id, a.action)
+            for a in db.scalars(select(AuditLogRow).where(AuditLogRow.result == "accepted"))
+        }
+    if unscheduled:
+        drifts.append(Drift("*", f"{unscheduled} pension awards without a payment schedule"))
+    for case_id in sorted(set(awards) | set(payouts)):
+        if awards[case_id] > 1:
+            drifts.append(Drift(case_id, f"{awards[case_id]} pension awards for one case"))
+        if payouts[case_id] > 1:
+            drifts.append(Drift(case_id, f"{payouts[case_id]} fund payouts for one case"))
+    known = {row.case_id for row in rows}
+    for row in rows:
+        settled = row.updated_at < now - SETTLE
+        kept = CaseSnapshot.model_validate(row.snapshot)
+        live = await _live(client, row.case_id)
+        if live is None:
+            if row.closed_at is None and settled:
+                drifts.append(Drift(row.case_id, "open in the read model, unknown to Temporal"))
+            snapshot = kept
+        else:
+            snapshot = live
+            if live.version < row.version:
+                drifts.append(Drift(row.case_id, "the read model is ahead of the workflow"))
+            elif settled and (live.version > row.version or live.stage.value != row.stage):
+                drifts.append(
+                    Drift(row.case_id, f"read model says {row.stage}, the workflow {live.stage}")
+                )
+        for decision in snapshot.decisions:
+            action = f"decide-{decision.task_kind}"
+            if (row.case_id, decision.actor.id, action) not in audited and settled:
+                drifts.append(Drift(row.case_id, f"decision on {decision.task_id} not audited"))
+        pension = snapshot.pension
+        if pension is not None and pension.award_id is not None:
+            award = award_refs.get(pension.award_id)
+            if award is None or award.case_id != row.case_id:
+                drifts.append(Drift(row.case_id, f"award {pension.award_id} not on record"))
+            elif award.monthly_amount != pension.monthly_amount:
+                drifts.append(Drift(row.case_id, f"award {pension.award_id} amount differs"))
+        fund = snapshot.fund
+        if fund is not None and fund.payout_id is not None:
+            payout = payout_refs.get(fund.payout_id)
+            if payout is None or payout.case_id != row.case_id or payout.amount != fund.amount:
+                drifts.append(Drift(row.case_id, f"payout {fund.payout_id} not as the case says"))
+    running = client.list_workflows(
+        "WorkflowType = 'RetirementCase' AND ExecutionStatus = 'Running'"
+    )
+    async for execution in running:
+        started = execution.start_time
+        if execution.id not in known and started < now - SETTLE:
+            drifts.append(Drift(execution.id, "running, but not in the read model"))
+    return drifts
+
+
+async def _live(client: Client, case_id: str) -> CaseSnapshot | None:
+    try:
+        return await client.get_workflow_handle_for(RetirementCase.run, case_id).query(
+            RetirementCase.progress
+        )
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
