@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint types unit clean record-histories
+.PHONY: install run test lint types unit clean record-histories chaos
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ record-histories: install
 	@test -n "$(VERSION)" || { echo "usage: make record-histories VERSION=<n>" >&2; exit 2; }
 	@test ! -e tests/workflows/histories/v$(VERSION) || { echo "v$(VERSION) exists" >&2; exit 2; }
 	$(BIN)/retirement demo --record-histories tests/workflows/histories/v$(VERSION) > /dev/null
+
+# Cases in flight while the worker is SIGKILLed and the dev server restarted; prints the figures
+# and fails on any loss, duplicate or drift. CASES=n for a bigger run.
+chaos: install
+	$(BIN)/python -m service.chaos $(or $(CASES),12)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis
