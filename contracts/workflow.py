@@ -368,6 +368,27 @@ class CaseSnapshot(Model):
     def open_tasks(self) -> list[Task]:
         return [t for t in self.tasks if t.status is TaskStatus.OPEN]
 
+    # What lists, inboxes and the Temporal UI's search attributes show of a case: one derivation
+    # for the read model and the workflow's search attributes alike.
+
+    def pending_departments(self) -> list[Department]:
+        """The departments whose clerks have an open task, in order."""
+        return sorted(
+            {
+                t.department
+                for t in self.open_tasks()
+                if t.assignee is Assignee.CLERK and t.department is not None
+            }
+        )
+
+    def next_due(self) -> date | None:
+        dues = [t.due for t in self.open_tasks() if t.due is not None]
+        return min(dues) if dues else None
+
+    def is_overdue(self) -> bool:
+        """A milestone missed and not yet met, or an open task past its deadline."""
+        return bool(self.overdue) or any(t.escalated for t in self.open_tasks())
+
     def item(self, key: ItemKey) -> Item:
         return next(i for i in self.items if i.key is key)
 

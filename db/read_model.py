@@ -13,7 +13,7 @@ FOR UPDATE`` on PostgreSQL; SQLite serialises all writers anyway).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.departments import AuditEntry, Projection
-from contracts.workflow import Assignee, CaseSnapshot, Task
+from contracts.workflow import CaseSnapshot, Task
 from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow, utcnow
 
 
@@ -29,25 +29,6 @@ def _aware(moment: datetime) -> datetime:
     """Workflow times are UTC; a naive one is taken as UTC rather than refused (refusing would
     make the projection retry forever)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def pending_departments(snapshot: CaseSnapshot) -> str:
-    """The departments whose clerks have an open task, sorted and comma-separated."""
-    departments = {
-        str(task.department)
-        for task in snapshot.open_tasks()
-        if task.assignee is Assignee.CLERK and task.department is not None
-    }
-    return ",".join(sorted(departments))
-
-
-def next_due(snapshot: CaseSnapshot) -> date | None:
-    dues = [task.due for task in snapshot.open_tasks() if task.due is not None]
-    return min(dues) if dues else None
-
-
-def is_overdue(snapshot: CaseSnapshot) -> bool:
-    return bool(snapshot.overdue) or any(task.escalated for task in snapshot.open_tasks())
 
 
 def _case_fields(projection: Projection) -> dict[str, Any]:
@@ -63,9 +44,9 @@ def _case_fields(projection: Projection) -> dict[str, Any]:
         "path": str(snapshot.path) if snapshot.path is not None else None,
         "category": str(snapshot.category),
         "retirement_month": str(snapshot.deadlines.retirement_month),
-        "next_due": next_due(snapshot),
-        "overdue": is_overdue(snapshot),
-        "pending_departments": pending_departments(snapshot),
+        "next_due": snapshot.next_due(),
+        "overdue": snapshot.is_overdue(),
+        "pending_departments": ",".join(d.value for d in snapshot.pending_departments()),
         "version": snapshot.version,
         "snapshot": snapshot.model_dump(mode="json"),
         "updated_at": utcnow(),

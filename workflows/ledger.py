@@ -605,9 +605,6 @@ class CaseLedger:
             version=self._version,
         )
 
-    def _is_overdue(self) -> bool:
-        return bool(self._overdue) or any(t.escalated for t in self._open_tasks())
-
     def _details_markdown(self, snapshot: CaseSnapshot) -> str:
         lines = [
             f"**{snapshot.stage}** · retires {snapshot.deadlines.retirement_month} · "

@@ -61,19 +61,19 @@ class Projecting(CaseLedger):
     def _publish(self, snapshot: CaseSnapshot) -> None:
         """Search attributes and the Temporal UI's current details (no personal data)."""
         if self._input.search_attributes:
-            pending = sorted({t.department for t in snapshot.open_tasks() if t.department})
-            dues = [t.due for t in snapshot.open_tasks() if t.due is not None]
+            pending = [d.value for d in snapshot.pending_departments()]
+            due = snapshot.next_due()
             updates: list[SearchAttributeUpdate[Any]] = [
                 search.STAGE.value_set(snapshot.stage.value),
                 search.REGION.value_set(snapshot.region_code),
-                search.PENDING_DEPARTMENTS.value_set([d.value for d in pending]),
+                search.PENDING_DEPARTMENTS.value_set(pending),
                 search.RETIREMENT_MONTH.value_set(str(snapshot.deadlines.retirement_month)),
-                search.OVERDUE.value_set(self._is_overdue()),
+                search.OVERDUE.value_set(snapshot.is_overdue()),
             ]
-            if dues:
+            if due is not None:
                 updates.append(
                     search.NEXT_DEADLINE.value_set(
-                        datetime.combine(min(dues), datetime.min.time(), CHINA_TZ)
+                        datetime.combine(due, datetime.min.time(), CHINA_TZ)
                     )
                 )
             else:
