@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from domain.timeline import CHINA_TZ
 from policies import load_policy
 from service.binaries import temporal_cli
 from service.demo import drive_together, start_demo_cases
+from service.ports import in_use, wait_for_port
 from service.schedules import ensure_schedules
 from service.settings import get_settings
 from service.temporal import connect
@@ -44,22 +44,6 @@ def add_dev_command(sub: Any) -> None:
     run.add_argument("--no-seed", action="store_true", help="do not start the demo cases")
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex((host, port)) != 0
-
-
-def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}; see var/")
-        if not _port_free(host, port):
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{process.args!r} did not listen on {host}:{port}; see var/")
-
-
 def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
     settings = get_settings()
     host, _, port_text = settings.temporal_address.rpartition(":")
@@ -69,7 +53,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
         ("the Temporal UI", args.ui_port),
         ("the API", settings.api_port),
     ):
-        if not _port_free(host, p):
+        if in_use(host, p):
             out.write(f"port {p} for {what} is in use: is `make run` already running?\n")
             return 2
     VAR.mkdir(exist_ok=True)
@@ -92,7 +76,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         children.append(server)
-        _wait_for_port(host, port, server, timeout=60)
+        wait_for_port(host, port, server, timeout=60)
         upgrade(settings.database_url)
         worker_log = (VAR / "worker.log").open("ab")
         worker = subprocess.Popen(
@@ -120,7 +104,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         children.append(api)
-        _wait_for_port(settings.api_host, settings.api_port, api, timeout=60)
+        wait_for_port(settings.api_host, settings.api_port, api, timeout=60)
         asyncio.run(_schedules())
         if not args.no_seed:
             asyncio.run(_seed())

@@ -14,7 +14,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,29 +43,13 @@ from policies import load_policy
 from service.binaries import temporal_cli
 from service.cases import start_case
 from service.driver import Driver, Script, Step, Waiting
+from service.ports import free_port, wait_for_port
 from service.reconcile import reconcile
 from service.settings import Settings
 from service.temporal import connect
 
 KEYS = '{"chaos-1": "Y2hhb3MtcnVuLXBheWxvYWQta2V5LTMyLWJ5dGVzISE="}'
 REGION = "220102"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 @dataclass
@@ -111,14 +94,14 @@ class Cluster:
         self.server = subprocess.Popen(  # noqa: S603 - our own binary and fixed arguments
             [
                 temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1",
-                "--port", str(self.port), "--ui-port", str(_free_port()),
+                "--port", str(self.port), "--ui-port", str(free_port()),
                 "--db-filename", str(self.folder / "temporal.db"), "--log-level", "error",
                 *search.dev_server_args(),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-        _wait_port(self.port)
+        wait_for_port("127.0.0.1", self.port, self.server)
 
     def start_worker(self) -> None:
         env = {
@@ -127,7 +110,7 @@ class Cluster:
             "TEMPORAL_TASK_QUEUE": self.settings.temporal_task_queue,
             "DATABASE_URL": self.settings.database_url,
             "PAYLOAD_KEYS": KEYS,
-            "WORKER_METRICS_ADDRESS": f"127.0.0.1:{_free_port()}",
+            "WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
             "LOG_LEVEL": "WARNING",
         }
         log = (self.folder / "worker.log").open("ab")
@@ -186,7 +169,7 @@ async def run(cases: int = 12, kills: int = 4, timeout: float = 300) -> Figures:
     with tempfile.TemporaryDirectory(prefix="retirement-chaos-") as folder_name:
         folder = Path(folder_name)
         settings = Settings(
-            temporal_address=f"127.0.0.1:{_free_port()}",
+            temporal_address=f"127.0.0.1:{free_port()}",
             temporal_task_queue=f"chaos-{uuid.uuid4().hex[:6]}",
             database_url=f"sqlite:///{folder}/chaos.db",
             payload_keys=KEYS,

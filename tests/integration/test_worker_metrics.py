@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,20 +9,14 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from service.binaries import temporal_test_server
+from service.ports import free_port
 from service.temporal import DATA_CONVERTER, make_runtime
 from tests.workflows.fakes import FakeDepartments
 from worker import build_worker
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def test_worker_metrics_are_served() -> None:
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=temporal_test_server(),
