@@ -13,12 +13,9 @@ import asyncio
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -27,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from contracts import search
 from contracts.case import Actor, Declaration, Person, Role
 from db.migrate import upgrade
 from db.models import AuditLogRow, FundPayout, NotificationRow, PensionAwardRow
@@ -40,15 +36,12 @@ from domain.plan import RetirementPath
 from domain.policy import Category
 from domain.timeline import CHINA_TZ
 from policies import load_policy
-from service.binaries import temporal_cli
 from service.cases import start_case
+from service.cluster import Cluster
 from service.driver import Driver, Script, Step, Waiting
-from service.ports import free_port, wait_for_port
 from service.reconcile import reconcile
-from service.settings import Settings
 from service.temporal import connect
 
-KEYS = '{"chaos-1": "Y2hhb3MtcnVuLXBheWxvYWQta2V5LTMyLWJ5dGVzISE="}'
 REGION = "220102"
 
 
@@ -77,66 +70,6 @@ class Figures:
             and self.decisions == self.audited_decisions
             and not self.drift
         )
-
-
-class Cluster:
-    """The dev server and the worker as processes that can be killed and restarted."""
-
-    def __init__(self, folder: Path, settings: Settings) -> None:
-        self.folder = folder
-        self.settings = settings
-        self.port = int(settings.temporal_address.rsplit(":", 1)[1])
-        self.server: subprocess.Popen[bytes] | None = None
-        self.worker: subprocess.Popen[bytes] | None = None
-
-    def start_server(self) -> None:
-        log = (self.folder / "temporal.log").open("ab")
-        self.server = subprocess.Popen(  # noqa: S603 - our own binary and fixed arguments
-            [
-                temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1",
-                "--port", str(self.port), "--ui-port", str(free_port()),
-                "--db-filename", str(self.folder / "temporal.db"), "--log-level", "error",
-                *search.dev_server_args(),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for_port("127.0.0.1", self.port, self.server)
-
-    def start_worker(self) -> None:
-        env = {
-            **os.environ,
-            "TEMPORAL_ADDRESS": self.settings.temporal_address,
-            "TEMPORAL_TASK_QUEUE": self.settings.temporal_task_queue,
-            "DATABASE_URL": self.settings.database_url,
-            "PAYLOAD_KEYS": KEYS,
-            "WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
-            "LOG_LEVEL": "WARNING",
-        }
-        log = (self.folder / "worker.log").open("ab")
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def kill_worker(self) -> None:
-        if self.worker is not None:
-            self.worker.send_signal(signal.SIGKILL)
-            self.worker.wait()
-
-    def restart_server(self) -> None:
-        if self.server is not None:
-            self.server.send_signal(signal.SIGKILL)
-            self.server.wait()
-        self.start_server()
-
-    def stop(self) -> None:
-        for process in (self.worker, self.server):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
 
 
 def _people(count: int) -> list[tuple[Person, Declaration]]:
@@ -168,17 +101,12 @@ async def run(cases: int = 12, kills: int = 4, timeout: float = 300) -> Figures:
     started_at = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="retirement-chaos-") as folder_name:
         folder = Path(folder_name)
-        settings = Settings(
-            temporal_address=f"127.0.0.1:{free_port()}",
-            temporal_task_queue=f"chaos-{uuid.uuid4().hex[:6]}",
-            database_url=f"sqlite:///{folder}/chaos.db",
-            payload_keys=KEYS,
-            case_id_key=uuid.uuid4().hex,
-        )
-        upgrade(settings.database_url)
-        engine = make_engine(settings.database_url)
+        database_url = f"sqlite:///{folder}/chaos.db"
+        upgrade(database_url)
+        cluster = Cluster(folder, database_url)
+        settings = cluster.settings
+        engine = make_engine(database_url)
         sessions = make_sessionmaker(engine)
-        cluster = Cluster(folder, settings)
         cluster.start_server()
         cluster.start_worker()
         try:

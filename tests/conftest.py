@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,6 @@ def policy() -> Policy:
     return load_policy()
 
 
-POSTGRES_URL_ENV = "TEST_POSTGRES_URL"
-DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REQUIRE_POSTGRES_ENV = "REQUIRE_POSTGRES"
 
 
@@ -44,51 +41,33 @@ def database_url(
     Without a reachable PostgreSQL the ``postgres`` tests are skipped, or fail when
     ``REQUIRE_POSTGRES=1`` (CI). ``-m "not postgres"`` leaves them out.
     """
-    from db.migrate import upgrade  # here, so tests that need no database don't load SQLAlchemy
+    # Imported here, so tests that need no database don't load SQLAlchemy.
+    from db.scratch import postgres_schema, sqlite_database
 
     if request.param == "sqlite":
-        url = f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'retirement.db'}"
-        upgrade(url)
-        yield url
+        with sqlite_database(Path(tmp_path_factory.mktemp("db"))) as url:
+            yield url
         return
-    with _postgres_schema() as url:
-        upgrade(url)
+    with postgres_or_skip(postgres_schema()) as url:
         yield url
 
 
 @contextmanager
-def _postgres_schema() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
+def postgres_or_skip(schema: AbstractContextManager[str]) -> Iterator[str]:
+    """``schema``, or a skip (a failure under ``REQUIRE_POSTGRES=1``) without PostgreSQL."""
+    from db.scratch import POSTGRES_URL_ENV, PostgresUnavailable
 
-    from db.session import normalise_url
-
-    configured = normalise_url(os.environ.get(POSTGRES_URL_ENV) or DEFAULT_TEST_POSTGRES_URL)
-    base = configured.update_query_dict({"connect_timeout": "5"})
-    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except OperationalError as exc:
-            where = configured.render_as_string(hide_password=True)
-            first_line = str(exc.orig or exc).strip().splitlines()[0]
-            reason = (
-                f"PostgreSQL is not reachable at {where} ({first_line}); set {POSTGRES_URL_ENV}, "
-                f"or deselect these tests with -m 'not postgres'"
-            )
-            if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
-                pytest.fail(f"{REQUIRE_POSTGRES_ENV}=1 but {reason}", pytrace=False)
-            pytest.skip(reason)
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        try:
-            yield url.render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        url = schema.__enter__()
+    except PostgresUnavailable as exc:
+        reason = f"{exc}; set {POSTGRES_URL_ENV}, or deselect these tests with -m 'not postgres'"
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            pytest.fail(f"{REQUIRE_POSTGRES_ENV}=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    try:
+        yield url
     finally:
-        admin.dispose()
+        schema.__exit__(None, None, None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,0 +1,141 @@
+"""The whole service as separate local processes on free ports, for chaos, load and benchmark
+runs: the Temporal dev server (persistent database, so a restart keeps the histories), the
+worker and the API (uvicorn), each of which can be killed and restarted for real.
+
+The processes get their configuration the way production does, through the environment
+(``service.settings``); the API trusts a signing key made in the run's folder, and ``token``
+mints bearer tokens for the people the run plays.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from api.devauth import ensure_dev_keys, mint
+from contracts import search
+from service.binaries import temporal_cli
+from service.ports import free_port, wait_for_port
+from service.settings import Settings
+
+# A throwaway key ring: the run's payloads are encrypted as in production, with a key that
+# protects nothing.
+KEYS = '{"run-1": "Y2hhb3MtcnVuLXBheWxvYWQta2V5LTMyLWJ5dGVzISE="}'
+
+
+class Cluster:
+    """The dev server, the worker and the API as processes that can be killed and restarted."""
+
+    def __init__(self, folder: Path, database_url: str, *, activity_threads: int = 16) -> None:
+        self.folder = folder
+        self.settings = Settings(
+            temporal_address=f"127.0.0.1:{free_port()}",
+            temporal_task_queue=f"run-{uuid.uuid4().hex[:6]}",
+            database_url=database_url,
+            payload_keys=KEYS,
+            case_id_key=uuid.uuid4().hex,
+            activity_threads=activity_threads,
+            auth_jwks_file=folder / "keys" / "dev-jwks.json",
+        )
+        self.port = int(self.settings.temporal_address.rsplit(":", 1)[1])
+        self.api_port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self._private_key, _ = ensure_dev_keys(folder / "keys")
+        self.server: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.api: subprocess.Popen[bytes] | None = None
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of the worker and the API: the run's settings."""
+        s = self.settings
+        return {
+            **os.environ,
+            "TEMPORAL_ADDRESS": s.temporal_address,
+            "TEMPORAL_TASK_QUEUE": s.temporal_task_queue,
+            "DATABASE_URL": s.database_url,
+            "PAYLOAD_KEYS": KEYS,
+            "CASE_ID_KEY": s.case_id_key.get_secret_value(),
+            "ACTIVITY_THREADS": str(s.activity_threads),
+            "AUTH_JWKS_FILE": str(s.auth_jwks_file),
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+
+    def token(self, claims: dict[str, Any]) -> dict[str, str]:
+        """Headers with a bearer token the run's API accepts."""
+        s = self.settings
+        token = mint(
+            self._private_key, issuer=s.auth_issuer, audience=s.auth_audience, claims=claims
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def start_server(self) -> None:
+        log = (self.folder / "temporal.log").open("ab")
+        self.server = subprocess.Popen(  # noqa: S603 - our own binary and fixed arguments
+            [
+                temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1",
+                "--port", str(self.port), "--ui-port", str(free_port()),
+                "--db-filename", str(self.folder / "temporal.db"), "--log-level", "error",
+                *search.dev_server_args(),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_port("127.0.0.1", self.port, self.server, timeout=60)
+
+    def start_worker(self) -> None:
+        log = (self.folder / "worker.log").open("ab")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            env=self.env(WORKER_METRICS_ADDRESS=f"127.0.0.1:{free_port()}"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def start_api(self) -> None:
+        log = (self.folder / "api.log").open("ab")
+        self.api = subprocess.Popen(  # noqa: S603 - our own module and fixed arguments
+            [
+                sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
+                "--port", str(self.api_port), "--no-access-log", "--log-level", "warning",
+            ],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_port("127.0.0.1", self.api_port, self.api, timeout=60)
+
+    def kill_worker(self) -> None:
+        _kill(self.worker)
+
+    def restart_server(self) -> None:
+        _kill(self.server)
+        self.start_server()
+
+    def stop(self) -> None:
+        for process in (self.api, self.worker, self.server):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def log_tail(self, name: str, lines: int = 20) -> str:
+        """The end of a process's log (``temporal``, ``worker``, ``api``), for a failure report."""
+        path = self.folder / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _kill(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
