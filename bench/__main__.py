@@ -1,0 +1,186 @@
+"""``make bench``: throughput, decision latency, cost per case and scale, against the raw engine,
+in one run on free ports; prints a table and writes ``var/bench/summary.json``.
+
+    python -m bench [--cases N] [--open-cases N] [--samples N] [--clerks N] [--rounds N]
+                    [--database sqlite|postgres] [--out PATH]
+
+``BENCH_OPEN_CASES`` (default 10000) and ``BENCH_CASES`` (default 40) set the sizes too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import latency, scale, throughput
+from bench.cost import by_type, case_cost, mean_cost
+from bench.raw import plan_from_history
+from bench.report import machine, table, verdicts
+from bench.rig import Rig, rig
+
+POLL = 0.1  # seconds between a driver's looks at a busy case, the same for both sides
+
+
+@dataclass(frozen=True)
+class Config:
+    cases: int = 40
+    open_cases: int = 10_000
+    samples: int = 30  # decisions of each kind with one clerk
+    clerks: int = 20
+    rounds: int = 5  # decisions of each kind per clerk with ``clerks`` clerks
+    database: str = "sqlite"
+    out: Path = Path("var/bench/summary.json")
+
+
+def _overhead(kinds: dict[str, dict[str, float]]) -> dict[str, float]:
+    api, update = kinds["api"], kinds["update"]
+    return {f"{p}_ms": round(api[p] - update[p], 2) for p in ("p50", "p95", "p99")}
+
+
+async def _histories(rig: Rig, ids: list[str], raw: bool) -> list[Any]:
+    client = rig.raw_client if raw else rig.client
+    return [(await client.get_workflow_handle(i).fetch_history()).events for i in ids]
+
+
+async def measure(config: Config, folder: Path) -> dict[str, Any]:
+    summary: dict[str, Any] = {"machine": machine(), "config": {**asdict(config), "out": None}}
+    started = time.monotonic()
+    async with (
+        rig(folder, config.database) as r,
+        httpx.AsyncClient(base_url=r.cluster.api_url, timeout=120) as http,
+    ):
+        serial = 0
+
+        def take(count: int) -> int:
+            nonlocal serial
+            first, serial = serial, serial + count
+            return first
+
+        _say("probe: one case, to learn the shape of a normal case")
+        probe_id = await throughput.probe(r, take(1), POLL)
+        plan = plan_from_history((await _histories(r, [probe_id], raw=False))[0])
+        await throughput.raw(r, plan, 1, POLL)  # warm the baseline's worker up too
+
+        _say(f"throughput: {config.cases} cases, project then raw")
+        project = await throughput.project(r, take(config.cases), config.cases, POLL)
+        raw = await throughput.raw(r, plan, config.cases, POLL)
+        summary["throughput"] = {
+            "cases": config.cases,
+            "project_seconds": project.seconds,
+            "raw_seconds": raw.seconds,
+            "project_per_s": project.per_second,
+            "raw_per_s": raw.per_second,
+            "raw_plan": plan.segments,
+            "raw_activities": plan.activities,
+            "raw_updates": plan.updates,
+            "poll_seconds": POLL,
+        }
+        summary["throughput_ratio"] = round(project.per_second / raw.per_second, 3)
+
+        _say("cost: histories of the throughput cases")
+        project_costs = [case_cost(h) for h in await _histories(r, project.workflow_ids, False)]
+        raw_costs = [case_cost(h) for h in await _histories(r, raw.workflow_ids, True)]
+        summary["cost"] = {
+            "project": mean_cost(project_costs),
+            "raw": mean_cost(raw_costs),
+            "project_events_by_type": by_type(project_costs),
+        }
+        summary["events_per_step"] = summary["cost"]["project"]["events_per_step"]
+
+        _say("latency: warm-up, then 1 clerk")
+        await latency.warm_up(r, take(latency.cases_needed(1, 3)), http)
+        one = await latency.measure(
+            r, take(latency.cases_needed(1, config.samples)), 1, config.samples, http
+        )
+        _say(f"latency: {config.clerks} clerks")
+        many = await latency.measure(
+            r,
+            take(latency.cases_needed(config.clerks, config.rounds)),
+            config.clerks,
+            config.rounds,
+            http,
+        )
+        summary["latency"] = {
+            "1": {**one, "overhead": _overhead(one)},
+            str(config.clerks): {**many, "overhead": _overhead(many)},
+        }
+        # The headline is the worse of the two concurrencies.
+        for p in ("p50", "p99"):
+            summary[f"api_{p}_overhead_ms"] = max(
+                _overhead(one)[f"{p}_ms"], _overhead(many)[f"{p}_ms"]
+            )
+
+        if config.open_cases:
+            _say(f"scale: {config.open_cases} open cases")
+            figures = await scale.run(r, take(config.open_cases), config.open_cases, http)
+            summary["scale"] = asdict(figures)
+            summary["worker_rss_mb_10k"] = figures.worker_rss_mb_peak
+            summary["inbox_p95_ms_10k"] = figures.inbox_ms["p95"]
+    summary["targets_met"] = verdicts(summary)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    return summary
+
+
+def _say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def parse(argv: list[str]) -> Config:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    env = os.environ.get
+    parser.add_argument("--cases", type=int, default=int(env("BENCH_CASES", "40")))
+    parser.add_argument("--open-cases", type=int, default=int(env("BENCH_OPEN_CASES", "10000")))
+    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--clerks", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--out", type=Path, default=Path("var/bench/summary.json"))
+    args = parser.parse_args(argv)
+    return Config(
+        cases=args.cases,
+        open_cases=args.open_cases,
+        samples=args.samples,
+        clerks=args.clerks,
+        rounds=args.rounds,
+        database=args.database,
+        out=args.out,
+    )
+
+
+def run(config: Config) -> dict[str, Any]:
+    """One whole run in a temporary folder; the summary is written to ``config.out``."""
+    with tempfile.TemporaryDirectory(prefix="retirement-bench-") as name:
+        summary = asyncio.run(measure(config, Path(name)))
+    config.out.parent.mkdir(parents=True, exist_ok=True)
+    config.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    return summary
+
+
+def main() -> None:
+    config = parse(sys.argv[1:])
+    code = 0
+    try:
+        summary = run(config)
+        print(table(summary))
+        print(f"\nwritten to {config.out}")
+    except Exception as exc:  # a failed run says why in one place, then exits non-zero
+        print(f"bench failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 1
+    # After Temporal's Rust core has run, CPython may crash while finalising.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

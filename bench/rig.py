@@ -1,0 +1,143 @@
+"""The machinery one benchmark run stands on: the project's dev server, worker and API
+(``service.cluster``), the raw baseline's worker, a client for each, and the database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from bench.people import EMPLOYER
+from contracts.case import Actor, Declaration, Person, Role
+from db.models import TaskRow
+from db.scratch import postgres_schema, sqlite_database
+from db.session import make_engine, make_sessionmaker
+from domain.policy import Policy
+from policies import load_policy
+from service.cases import StartedCase, start_case
+from service.cluster import Cluster
+from service.temporal import connect
+
+EMPLOYER_ACTOR = Actor(id="bench-officer", role=Role.EMPLOYER, organisation=EMPLOYER)
+
+
+@dataclass
+class Rig:
+    folder: Path
+    database: str  # "sqlite" or "postgres"
+    cluster: Cluster
+    client: Client  # the project's: encrypting data converter
+    raw_client: Client  # Temporal's defaults, for the baseline
+    raw_queue: str
+    raw_worker: subprocess.Popen[bytes]
+    sessions: sessionmaker[Session]
+    policy: Policy
+
+    @property
+    def worker_pid(self) -> int:
+        return _pid(self.cluster.worker)
+
+    @property
+    def api_pid(self) -> int:
+        return _pid(self.cluster.api)
+
+    async def start(self, who: Person, declaration: Declaration) -> StartedCase:
+        """Start a declared case (its department records seeded beforehand)."""
+        return await start_case(
+            self.client,
+            person=who,
+            policy=self.policy,
+            secret=self.cluster.settings.case_secret,
+            task_queue=self.cluster.settings.temporal_task_queue,
+            declaration=declaration,
+            declared_by=EMPLOYER_ACTOR,
+            request_id=f"declare-{who.id_number[-8:]}",
+        )
+
+    def open_tasks(self, kind: str) -> int:
+        """Open tasks of ``kind`` in the read model."""
+        with self.sessions() as db:
+            query = select(func.count()).where(TaskRow.kind == kind, TaskRow.status == "open")
+            return db.scalar(query) or 0
+
+    def open_task_ids(self, kind: str, case_ids: list[str]) -> dict[str, str]:
+        """case id -> task id of the open task of ``kind``, for the cases projected so far."""
+        with self.sessions() as db:
+            rows = db.execute(
+                select(TaskRow.case_id, TaskRow.task_id).where(
+                    TaskRow.kind == kind,
+                    TaskRow.status == "open",
+                    TaskRow.case_id.in_(case_ids),
+                )
+            )
+            return {case_id: task_id for case_id, task_id in rows}
+
+
+def _pid(process: subprocess.Popen[bytes] | None) -> int:
+    if process is None:
+        raise RuntimeError("the process has not been started")
+    return process.pid
+
+
+@contextmanager
+def _database(folder: Path, kind: str) -> Iterator[str]:
+    scratch: AbstractContextManager[str]
+    if kind == "postgres":
+        scratch = postgres_schema(application_name="retirement-bench")
+    elif kind == "sqlite":
+        scratch = sqlite_database(folder)
+    else:
+        raise ValueError(f"database {kind!r}: sqlite or postgres")
+    with scratch as url:
+        yield url
+
+
+@asynccontextmanager
+async def rig(folder: Path, database: str = "sqlite", *, threads: int = 16) -> AsyncIterator[Rig]:
+    """Everything started on free ports in ``folder``; stopped afterwards."""
+    with _database(folder, database) as url:
+        cluster = Cluster(folder, url, activity_threads=threads)
+        engine = make_engine(url)
+        raw_worker: subprocess.Popen[bytes] | None = None
+        try:
+            cluster.start_server()
+            cluster.start_worker()
+            cluster.start_api()
+            raw_queue = f"raw-{uuid.uuid4().hex[:6]}"
+            log = (folder / "raw-worker.log").open("ab")
+            raw_worker = subprocess.Popen(  # noqa: S603 - our own module and fixed arguments
+                [
+                    sys.executable, "-m", "bench.raw",
+                    cluster.settings.temporal_address, raw_queue, str(threads),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            yield Rig(
+                folder=folder,
+                database=database,
+                cluster=cluster,
+                client=await connect(cluster.settings),
+                raw_client=await Client.connect(cluster.settings.temporal_address),
+                raw_queue=raw_queue,
+                raw_worker=raw_worker,
+                sessions=make_sessionmaker(engine),
+                policy=load_policy(),
+            )
+        finally:
+            if raw_worker is not None and raw_worker.poll() is None:
+                raw_worker.terminate()
+                try:
+                    raw_worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    raw_worker.kill()
+            cluster.stop()
+            engine.dispose()

@@ -1,0 +1,123 @@
+"""Scale: many open cases waiting at pre-review on one dev server — how fast they start, the
+worker's resident memory, the server's database size and the inbox's latency at that size."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from bench.latency import CLERK
+from bench.people import people, seed
+from bench.rig import Rig
+from bench.stats import files_mb, rss_mb, summary_ms
+from contracts.workflow import TaskKind
+
+STARTS_IN_FLIGHT = 64
+SETTLE_TIMEOUT = 3600.0
+INBOX_SAMPLES = 200
+
+
+@dataclass
+class ScaleFigures:
+    open_cases: int
+    seed_seconds: float
+    start_seconds: float
+    starts_per_second: float
+    settle_seconds: (
+        float  # from the first start until every case is at pre-review in the read model
+    )
+    settled_per_second: float
+    worker_rss_mb_before: float
+    worker_rss_mb: float
+    worker_rss_mb_peak: float
+    api_rss_mb: float
+    server_db_mb: float
+    read_model_db_mb: float | None
+    inbox_total: int
+    inbox_ms: dict[str, float]
+
+
+async def run(rig: Rig, first_serial: int, count: int, http: httpx.AsyncClient) -> ScaleFigures:
+    cast = people(first_serial, count)
+    rss_before = rss_mb(rig.worker_pid)
+    began = time.monotonic()
+
+    def seed_all() -> None:
+        for who, _ in cast:
+            seed(rig.sessions, who, full=False)
+
+    await asyncio.to_thread(seed_all)
+    seed_seconds = time.monotonic() - began
+
+    kind = TaskKind.PRE_REVIEW.value
+    already = await asyncio.to_thread(rig.open_tasks, kind)
+    gate = asyncio.Semaphore(STARTS_IN_FLIGHT)
+    peak = rss_before
+
+    async def start_one(index: int) -> None:
+        async with gate:
+            who, declaration = cast[index]
+            await rig.start(who, declaration)
+
+    began = time.monotonic()
+    await asyncio.gather(*(start_one(i) for i in range(count)))
+    start_seconds = time.monotonic() - began
+
+    deadline = began + SETTLE_TIMEOUT
+    while True:
+        peak = max(peak, rss_mb(rig.worker_pid))
+        waiting = await asyncio.to_thread(rig.open_tasks, kind) - already
+        if waiting >= count:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {waiting} of {count} cases reached pre-review")
+        await asyncio.sleep(1.0)
+    settle_seconds = time.monotonic() - began
+
+    # Let the last workflow tasks and projections finish before reading memory and sizes.
+    await asyncio.sleep(10)
+    rss = rss_mb(rig.worker_pid)
+    peak = max(peak, rss)
+
+    headers = rig.cluster.token(CLERK)
+    total = 0
+    for _ in range(5):  # warm-up: connections, the first query plans
+        total = (await http.get("/inbox", headers=headers)).json()["total"]
+    samples = []
+    for _ in range(INBOX_SAMPLES):
+        t = time.perf_counter()
+        response = await http.get("/inbox", headers=headers)
+        samples.append(time.perf_counter() - t)
+        if response.status_code != 200:
+            raise RuntimeError(f"inbox {response.status_code}: {response.text[:300]}")
+
+    folder = rig.folder
+    temporal_db = folder / "temporal.db"
+    read_model = folder / "retirement.db"
+    return ScaleFigures(
+        open_cases=count,
+        seed_seconds=round(seed_seconds, 1),
+        start_seconds=round(start_seconds, 1),
+        starts_per_second=round(count / start_seconds, 1),
+        settle_seconds=round(settle_seconds, 1),
+        settled_per_second=round(count / settle_seconds, 1),
+        worker_rss_mb_before=rss_before,
+        worker_rss_mb=rss,
+        worker_rss_mb_peak=peak,
+        api_rss_mb=rss_mb(rig.api_pid),
+        server_db_mb=files_mb(
+            temporal_db,
+            temporal_db.with_name("temporal.db-wal"),
+            temporal_db.with_name("temporal.db-shm"),
+        ),
+        read_model_db_mb=(
+            files_mb(read_model, read_model.with_name("retirement.db-wal"))
+            if rig.database == "sqlite"
+            else None
+        ),
+        inbox_total=total,
+        inbox_ms=summary_ms(samples),
+    )
