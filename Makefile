@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint types unit clean record-histories chaos
+.PHONY: install run test lint types unit clean record-histories chaos bench
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 types: install
-	$(BIN)/mypy domain contracts activities db workflows service api cli policies worker.py tests
+	$(BIN)/mypy domain contracts activities db workflows service api cli policies worker.py tests bench
 
 unit: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -44,6 +44,12 @@ record-histories: install
 # and fails on any loss, duplicate or drift. CASES=n for a bigger run.
 chaos: install
 	$(BIN)/python -m service.chaos $(or $(CASES),12)
+
+# The service against the raw Temporal engine on this machine (docs/performance.md): its own dev
+# server, worker and API on free ports; prints a table and writes var/bench/summary.json.
+# OPEN_CASES=n for the scale phase (default 10000), CASES=n for throughput (default 40).
+bench: install
+	$(BIN)/python -m bench --open-cases $(or $(OPEN_CASES),10000) --cases $(or $(CASES),40)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis

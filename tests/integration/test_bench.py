@@ -1,0 +1,26 @@
+"""A tiny benchmark run, so ``make bench`` does not rot: every phase runs end to end on a local
+dev server (a few cases, 100 open cases for scale) and the summary has every figure. The figures
+themselves are not asserted: on a shared machine they are noise at this size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.__main__ import Config, run
+from bench.report import TARGETS, table
+
+
+def test_a_tiny_bench_run_yields_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "summary.json"
+    summary = run(Config(cases=2, open_cases=100, samples=2, clerks=3, rounds=1, out=out))
+    written = json.loads(out.read_text())
+    for target in TARGETS:
+        assert isinstance(written[target.key], int | float), target.key
+    assert written["throughput"]["project_per_s"] > 0
+    assert written["throughput"]["raw_per_s"] > 0
+    assert written["cost"]["project"]["steps"] > 0
+    assert written["cost"]["raw"]["steps"] > 0
+    assert written["scale"]["inbox_total"] >= 100
+    assert set(written["latency"]) == {"1", "3"}
+    assert "throughput ratio" in table(summary)
