@@ -67,3 +67,18 @@ def postgres_schema(
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def scratch_database(
+    kind: str, folder: Path, *, application_name: str | None = None
+) -> Iterator[str]:
+    """A scratch ``sqlite`` or ``postgres`` database for a chaos, load or benchmark run."""
+    if kind == "sqlite":
+        with sqlite_database(folder) as url:
+            yield url
+    elif kind == "postgres":
+        with postgres_schema(application_name=application_name) as url:
+            yield url
+    else:
+        raise ValueError(f"the database is sqlite or postgres, not {kind!r}")

@@ -1,14 +1,19 @@
-"""A chaos run: many cases in flight while the worker is killed (SIGKILL) again and again and
-the Temporal dev server is restarted; afterwards every case must reach its end with every side
-effect exactly once. ``make chaos`` (``python -m service.chaos [CASES]``) prints the figures.
+"""A chaos run: many cases in flight while the worker is killed (SIGKILL) in the middle of
+activities and decisions, the Temporal dev server is restarted, the provident fund centre's
+system goes down for a while and (on PostgreSQL) every database connection of the worker and
+the harness is cut; afterwards every case must reach its end with every side effect exactly once,
+every answered decision in the workflow and the audit log, and no drift. ``make chaos``
+(``python -m service.chaos [--cases N] [--database sqlite|postgres]``) prints the figures.
 
-Everything runs on this machine on free ports, in a temporary folder: the dev server with a
-persistent database (so a restart keeps the histories), the worker as a separate process (so
-SIGKILL is real), and the cases driven through the same Updates the API sends.
+Everything runs on this machine on free ports, in a temporary folder (``service.cluster``): the
+dev server with a persistent database (so a restart keeps the histories), the worker as a
+separate process (so SIGKILL is real), and the cases driven through the same Updates the API
+sends.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -16,48 +21,54 @@ import random
 import sys
 import tempfile
 import time
+import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
-from contracts.case import Actor, Declaration, Person, Role
-from db.migrate import upgrade
-from db.models import AuditLogRow, FundPayout, NotificationRow, PensionAwardRow
+from contracts.case import Actor, Role
+from contracts.workflow import Stage
+from db.scratch import scratch_database
 from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
-from domain.early import Appraisal
-from domain.idcard import check_character
-from domain.months import YearMonth
-from domain.plan import RetirementPath
-from domain.policy import Category
-from domain.timeline import CHINA_TZ
 from policies import load_policy
 from service.cases import start_case
 from service.cluster import Cluster
 from service.driver import Driver, Script, Step, Waiting
+from service.exactly_once import activity_retries, decision_audit, side_effects
+from service.faults import department_outage, drop_connections, unnamed
+from service.people import early_retirees
 from service.reconcile import reconcile
 from service.temporal import connect
+from workflows.case import RetirementCase
 
-REGION = "220102"
+ORGANISATION = "emp-chaos"
 
 
 @dataclass
 class Figures:
     cases: int = 0
+    database: str = "sqlite"
     completed: int = 0
     worker_kills: int = 0
     server_restarts: int = 0
+    connection_drops: int = 0  # times every connection of the worker was cut (PostgreSQL)
+    connections_dropped: int = 0
+    outage_seconds: float = 0.0  # the provident fund centre's system down
+    activity_retries: int = 0  # attempts beyond the first: what the faults cost
     decisions: int = 0
-    audited_decisions: int = 0
+    answered_decisions: int = 0  # decisions whose update was answered
+    lost_decisions: int = 0  # answered, but not in the workflow
+    doubled_decisions: int = 0
+    unaudited_decisions: int = 0
     pension_awards: int = 0
     duplicate_awards: int = 0
     fund_payouts: int = 0
     duplicate_payouts: int = 0
     notifications: int = 0
+    duplicate_notifications: int = 0
     drift: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -67,129 +78,154 @@ class Figures:
             self.completed == self.cases
             and self.duplicate_awards == 0
             and self.duplicate_payouts == 0
-            and self.decisions == self.audited_decisions
+            and self.duplicate_notifications == 0
+            and self.lost_decisions == 0
+            and self.doubled_decisions == 0
+            and self.unaudited_decisions == 0
             and not self.drift
         )
 
 
-def _people(count: int) -> list[tuple[Person, Declaration]]:
-    """Women of 46 retiring early next month: their initiation window is open today."""
-    requested = YearMonth.of(datetime.now(CHINA_TZ).date()).plus(1)
-    birth = requested.minus(46 * 12)
-    people = []
-    for serial in range(count):
-        first17 = f"{REGION}{birth.year:04d}{birth.month:02d}{1 + serial % 28:02d}{serial * 2:03d}"
-        person = Person(
-            id_number=first17 + check_character(first17),
-            name=f"测试{serial}",
-            category=Category.FEMALE_WORKER,
-            region_code=REGION,
-            employer_id="emp-chaos",
-        )
-        declaration = Declaration(
-            path=RetirementPath.ILLNESS,
-            contribution_years=Decimal(16),
-            requested_month=requested,
-            appraisal=Appraisal.COMPLETE_LOSS,
-        )
-        people.append((person, declaration))
-    return people
+FUND_TABLES = ("fund_accounts", "fund_payouts")  # the provident fund centre's system
+OUTAGE = 6.0  # seconds
 
 
-async def run(cases: int = 12, kills: int = 4, timeout: float = 300) -> Figures:
-    figures = Figures(cases=cases)
+async def run(
+    cases: int = 12,
+    kills: int = 4,
+    timeout: float = 300,
+    database: str = "sqlite",
+    database_url: str | None = None,
+) -> Figures:
+    """``database``: a scratch ``sqlite`` or ``postgres`` database, or the migrated, empty
+    ``database_url`` given (its ``application_name``, if any, marks the connections to drop)."""
+    figures = Figures(cases=cases, database=database)
     started_at = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="retirement-chaos-") as folder_name:
         folder = Path(folder_name)
-        database_url = f"sqlite:///{folder}/chaos.db"
-        upgrade(database_url)
-        cluster = Cluster(folder, database_url)
-        settings = cluster.settings
-        engine = make_engine(database_url)
-        sessions = make_sessionmaker(engine)
-        cluster.start_server()
-        cluster.start_worker()
-        try:
-            client = await connect(settings)
-            policy = load_policy()
-            drivers = []
-            for person, declaration in _people(cases):
-                seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
-                case = await start_case(
-                    client,
-                    person=person,
-                    policy=policy,
-                    secret=settings.case_secret,
-                    task_queue=settings.temporal_task_queue,
-                    declaration=declaration,
-                    declared_by=Actor(id="o", role=Role.EMPLOYER, organisation="emp-chaos"),
-                    request_id=f"declare-{person.id_number[-6:]}",
+        with ExitStack() as stack:
+            if database_url is None:
+                name = f"chaos-{uuid.uuid4().hex[:8]}"
+                database_url = stack.enter_context(
+                    scratch_database(database, folder, application_name=name)
                 )
-                drivers.append(Driver(case.handle, person, case.person_key, Script()))
-
-            async def chaos() -> None:
-                rng = random.Random(7)  # noqa: S311 - a repeatable schedule, not security
-                for n in range(kills):
-                    await asyncio.sleep(rng.uniform(1.0, 3.0))
-                    cluster.kill_worker()
-                    figures.worker_kills += 1
-                    if n == kills // 2:
-                        await asyncio.to_thread(cluster.restart_server)
-                        figures.server_restarts += 1
-                    await asyncio.sleep(rng.uniform(0.2, 1.0))
-                    cluster.start_worker()
-
-            async def drive(driver: Driver) -> None:
-                deadline = time.monotonic() + timeout
-                while time.monotonic() < deadline:
-                    try:
-                        result = await driver.step(None)
-                    except Exception:
-                        await asyncio.sleep(0.5)
-                        continue
-                    if result is Step.DONE:
-                        return
-                    if result is not Step.ACTED or isinstance(result, Waiting):
-                        await asyncio.sleep(0.1)
-
-            await asyncio.gather(chaos(), *(drive(d) for d in drivers))
-            for driver in drivers:
-                snap = driver.last
-                if snap is not None and snap.stage.value == "completed":
-                    figures.completed += 1
-                    figures.decisions += len(snap.decisions)
-            await asyncio.sleep(3)  # the last projections
-            with sessions() as db:
-                awards = list(db.execute(
-                    select(PensionAwardRow.case_id, func.count()).group_by(PensionAwardRow.case_id)
-                ))  # fmt: skip
-                payouts = list(db.execute(
-                    select(FundPayout.case_id, func.count()).group_by(FundPayout.case_id)
-                ))  # fmt: skip
-                figures.pension_awards = sum(n for _, n in awards)
-                figures.duplicate_awards = sum(n - 1 for _, n in awards if n > 1)
-                figures.fund_payouts = sum(n for _, n in payouts)
-                figures.duplicate_payouts = sum(n - 1 for _, n in payouts if n > 1)
-                figures.notifications = db.scalar(select(func.count(NotificationRow.id))) or 0
-                figures.audited_decisions = (
-                    db.scalar(
-                        select(func.count(AuditLogRow.id)).where(
-                            AuditLogRow.action.like("decide-%"), AuditLogRow.result == "accepted"
-                        )
-                    )
-                    or 0
-                )
-            figures.drift = [f"{d.case_id}: {d.problem}" for d in await reconcile(client, sessions)]
-        finally:
-            cluster.stop()
-            engine.dispose()
+            await _run(folder, database_url, figures, kills, timeout)
     figures.seconds = round(time.monotonic() - started_at, 1)
     return figures
 
 
+async def _run(
+    folder: Path, database_url: str, figures: Figures, kills: int, timeout: float
+) -> None:
+    cluster = Cluster(folder, database_url)
+    settings = cluster.settings
+    engine = make_engine(unnamed(database_url))
+    sessions = make_sessionmaker(engine)
+    cluster.start_server()
+    cluster.start_worker()
+    try:
+        client = await connect(settings)
+        policy = load_policy()
+        drivers = []
+        for person, declaration in early_retirees(figures.cases, organisation=ORGANISATION):
+            seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+            case = await start_case(
+                client,
+                person=person,
+                policy=policy,
+                secret=settings.case_secret,
+                task_queue=settings.temporal_task_queue,
+                declaration=declaration,
+                declared_by=Actor(id="o", role=Role.EMPLOYER, organisation=ORGANISATION),
+                request_id=f"declare-{person.id_number[-6:]}",
+            )
+            drivers.append(Driver(case.handle, person, case.person_key, Script()))
+
+        async def kill_and_restart() -> None:
+            rng = random.Random(7)  # noqa: S311 - a repeatable schedule, not security
+            for n in range(kills):
+                await asyncio.sleep(rng.uniform(0.5, 1.5))
+                dropped = await cut_connections()
+                if dropped:
+                    figures.connection_drops += 1
+                    figures.connections_dropped += dropped
+                await asyncio.sleep(rng.uniform(0.5, 1.5))
+                cluster.kill_worker()
+                figures.worker_kills += 1
+                if n == kills // 2:
+                    await asyncio.to_thread(cluster.restart_server)
+                    figures.server_restarts += 1
+                await asyncio.sleep(rng.uniform(0.2, 1.0))
+                cluster.start_worker()
+
+        async def cut_connections() -> int:
+            """Cut the worker's database connections as soon as it has some (a worker just
+            restarted has none yet); 0 on SQLite, which has no connections to cut."""
+            for _ in range(50):
+                dropped = await asyncio.to_thread(drop_connections, database_url)
+                if dropped or not database_url.startswith("postgresql"):
+                    return dropped
+                await asyncio.sleep(0.1)
+            return 0
+
+        async def fund_outage() -> None:
+            """The fund centre goes down once the first case needs it (joint handling)."""
+            deadline = time.monotonic() + timeout / 2
+            while time.monotonic() < deadline:
+                if any(d.last and d.last.stage is Stage.JOINT_HANDLING for d in drivers):
+                    with department_outage(database_url, FUND_TABLES):
+                        await asyncio.sleep(OUTAGE)
+                    figures.outage_seconds = OUTAGE
+                    return
+                await asyncio.sleep(0.2)
+
+        async def drive(driver: Driver) -> None:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    result = await driver.step(None)
+                except Exception:
+                    await asyncio.sleep(0.5)
+                    continue
+                if result is Step.DONE:
+                    return
+                if result is not Step.ACTED or isinstance(result, Waiting):
+                    await asyncio.sleep(0.1)
+
+        await asyncio.gather(kill_and_restart(), fund_outage(), *(drive(d) for d in drivers))
+        await asyncio.sleep(3)  # the last projections
+        snapshots = [await d.handle.query(RetirementCase.progress) for d in drivers]
+        applied = {(s.case_id, d.request_id) for s in snapshots for d in s.decisions}
+        figures.completed = sum(s.stage is Stage.COMPLETED for s in snapshots)
+        figures.answered_decisions = sum(len(d.answered) for d in drivers)
+        figures.lost_decisions = sum(
+            (d.handle.id, rid) not in applied for d in drivers for rid in d.answered
+        )
+        audit = decision_audit(sessions, snapshots)
+        figures.decisions = audit.applied
+        figures.doubled_decisions = audit.doubled
+        figures.unaudited_decisions = audit.unaudited
+        effects = side_effects(sessions)
+        figures.pension_awards = effects.pension_awards
+        figures.duplicate_awards = effects.duplicate_awards
+        figures.fund_payouts = effects.fund_payouts
+        figures.duplicate_payouts = effects.duplicate_payouts
+        figures.notifications = effects.notifications
+        figures.duplicate_notifications = effects.duplicate_notifications
+        figures.activity_retries = await activity_retries(client, (s.case_id for s in snapshots))
+        figures.drift = [f"{d.case_id}: {d.problem}" for d in await reconcile(client, sessions)]
+    finally:
+        cluster.stop()
+        engine.dispose()
+
+
 def main() -> None:
-    cases = int(sys.argv[1]) if len(sys.argv) > 1 else 12
-    figures = asyncio.run(run(cases=cases))
+    parser = argparse.ArgumentParser(prog="python -m service.chaos", description=__doc__)
+    parser.add_argument("--cases", type=int, default=12)
+    parser.add_argument("--kills", type=int, default=4)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="postgres")
+    args = parser.parse_args()
+    figures = asyncio.run(run(cases=args.cases, kills=args.kills, database=args.database))
     report: dict[str, Any] = {**figures.__dict__, "ok": figures.ok}
     print(json.dumps(report, indent=2, ensure_ascii=False))
     sys.stdout.flush()

@@ -92,6 +92,7 @@ class Driver:
     until: Stage | None = None
     seen: dict[TaskKind, int] = field(default_factory=dict)
     last: CaseSnapshot | None = None
+    answered: list[str] = field(default_factory=list)  # request ids of decisions accepted
     _ready_at: datetime | None = None
 
     async def step(self, now: datetime | None) -> Step | Waiting:
@@ -209,6 +210,8 @@ class Driver:
             await self.handle.execute_update(update, request)
         except WorkflowUpdateFailedError:
             return Step.BUSY  # stale: somebody else acted first, look again
+        if isinstance(request, Decision):
+            self.answered.append(request.request_id)
         return Step.ACTED
 
 

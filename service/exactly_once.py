@@ -1,0 +1,100 @@
+"""The checks that end a chaos or load run: every side effect exactly once, every decision the
+workflows applied in the audit log exactly once, and how many retries the faults cost."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from contracts.workflow import CaseSnapshot
+from db.models import AuditLogRow, FundPayout, NotificationRow, PensionAwardRow
+
+
+@dataclass(frozen=True)
+class SideEffects:
+    pension_awards: int
+    duplicate_awards: int
+    fund_payouts: int
+    duplicate_payouts: int
+    notifications: int
+    duplicate_notifications: int  # the same message to the same person about the same case
+
+    @property
+    def duplicates(self) -> int:
+        return self.duplicate_awards + self.duplicate_payouts + self.duplicate_notifications
+
+
+def side_effects(sessions: sessionmaker[Session]) -> SideEffects:
+    """Money and messages in the department records, and how many of them are doubles."""
+    with sessions() as db:
+        return SideEffects(
+            pension_awards=_count(db, PensionAwardRow.id),
+            duplicate_awards=_duplicates(db, PensionAwardRow.case_id),
+            fund_payouts=_count(db, FundPayout.id),
+            duplicate_payouts=_duplicates(db, FundPayout.case_id),
+            notifications=_count(db, NotificationRow.id),
+            duplicate_notifications=_duplicates(
+                db, NotificationRow.case_id, NotificationRow.kind, NotificationRow.recipient,
+                NotificationRow.subject, NotificationRow.body,
+            ),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DecisionAudit:
+    applied: int  # decisions in the workflows
+    doubled: int  # a task decided twice, or one decision audited twice
+    unaudited: int  # applied but missing from the audit log
+
+
+def decision_audit(
+    sessions: sessionmaker[Session], snapshots: Iterable[CaseSnapshot]
+) -> DecisionAudit:
+    """The workflows' decisions against the audit log's accepted ``decide-*`` entries."""
+    per_task: Counter[tuple[str, str]] = Counter()
+    expected: set[tuple[str, str, str]] = set()
+    for snap in snapshots:
+        for d in snap.decisions:
+            per_task[(snap.case_id, d.task_id)] += 1
+            expected.add((snap.case_id, f"decide-{d.task_kind.value}", d.actor.id))
+    with sessions() as db:
+        audited = Counter(
+            (case, action, actor)
+            for case, action, actor in db.execute(
+                select(AuditLogRow.case_id, AuditLogRow.action, AuditLogRow.actor_id).where(
+                    AuditLogRow.action.like("decide-%"), AuditLogRow.result == "accepted"
+                )
+            )
+        )
+    doubled = sum(n - 1 for n in per_task.values() if n > 1)
+    doubled += sum(n - 1 for key, n in audited.items() if key in expected and n > 1)
+    return DecisionAudit(
+        applied=sum(per_task.values()), doubled=doubled, unaudited=len(expected - set(audited))
+    )
+
+
+async def activity_retries(client: Client, case_ids: Iterable[str]) -> int:
+    """Activity attempts beyond the first, from the cases' histories: what the faults cost."""
+    retries = 0
+    for case_id in case_ids:
+        history = await client.get_workflow_handle(case_id).fetch_history()
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                retries += max(0, event.activity_task_started_event_attributes.attempt - 1)
+    return retries
+
+
+def _count(db: Session, column: Any) -> int:
+    return db.scalar(select(func.count(column))) or 0
+
+
+def _duplicates(db: Session, *columns: Any) -> int:
+    groups = db.execute(select(*columns, func.count()).group_by(*columns).having(func.count() > 1))
+    return sum(row[-1] - 1 for row in groups)
