@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint types unit clean record-histories chaos bench
+.PHONY: install run test lint types unit clean record-histories chaos load bench
 
 install: $(STAMP)
 
@@ -40,10 +40,17 @@ record-histories: install
 	@test ! -e tests/workflows/histories/v$(VERSION) || { echo "v$(VERSION) exists" >&2; exit 2; }
 	$(BIN)/retirement demo --record-histories tests/workflows/histories/v$(VERSION) > /dev/null
 
-# Cases in flight while the worker is SIGKILLed and the dev server restarted; prints the figures
-# and fails on any loss, duplicate or drift. CASES=n for a bigger run.
+# Cases in flight while the worker is SIGKILLed, the dev server restarted, a department's system
+# down and the database connections cut; prints the figures and fails on any loss, duplicate or
+# drift. CASES=n for a bigger run; DATABASE=sqlite without PostgreSQL.
 chaos: install
-	$(BIN)/python -m service.chaos $(or $(CASES),12)
+	$(BIN)/python -m service.chaos --cases $(or $(CASES),24) --database $(or $(DATABASE),postgres)
+
+# 1,000 cases through the HTTP API: employers declaring the same people at once, 50 clerks
+# competing for tasks; fails on any 5xx, lost or doubled decision, duplicate or drift.
+load: install
+	$(BIN)/python -m service.load --cases $(or $(CASES),1000) --clerks $(or $(CLERKS),50) \
+		--database $(or $(DATABASE),postgres)
 
 # The service against the raw Temporal engine on this machine (docs/performance.md): its own dev
 # server, worker and API on free ports; prints a table and writes var/bench/summary.json.

@@ -1,0 +1,33 @@
+"""A short load run, as CI can afford: through the HTTP API of a worker and an API in processes
+of their own, employers declare every person twice at once (and retry), clerks compete for the
+tasks of their inboxes, and every case completes with zero 5xx and no decision lost or doubled.
+``make load`` runs the full one (1,000 cases, 50 clerks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from db.scratch import postgres_schema
+from service.load import run
+from tests.conftest import postgres_or_skip
+
+
+@pytest.mark.postgres
+async def test_concurrent_employers_and_clerks_lose_and_double_nothing() -> None:
+    with postgres_or_skip(postgres_schema()) as url:
+        figures = await run(cases=30, clerks=24, database="postgres", timeout=300, database_url=url)
+    assert figures.failures == []
+    assert figures.server_errors == 0 and figures.transport_errors == 0
+    # One case per person, whichever officer's declaration came first; the other is refused.
+    assert figures.workflows == 30 and figures.people_with_two_cases == 0
+    assert figures.declarations["created"] == 30
+    assert figures.declarations["created"] + figures.declarations["conflict"] == 60
+    assert figures.retry_mismatches == 0
+    assert figures.completed == 30
+    assert figures.decisions_applied == 30 * 6 == figures.decisions_answered
+    assert figures.lost_decisions == figures.doubled_decisions == 0
+    assert figures.unaudited_decisions == 0
+    assert figures.duplicate_awards == figures.duplicate_payouts == 0
+    assert figures.duplicate_notifications == 0
+    assert figures.drift == []
+    assert figures.ok
