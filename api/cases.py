@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -42,13 +43,18 @@ def handle(ctx: ApiContext, case_id: str) -> CaseHandle:
     return ctx.client.get_workflow_handle_for(RetirementCase.run, case_id)
 
 
+def row_facts(db: Session, case_id: str) -> CaseFacts | None:
+    """The facts of a case as the read model has them (``None``: not projected yet)."""
+    row = db.get(CaseRow, case_id)
+    if row is None:
+        return None
+    closed = row.closed_at is not None
+    return CaseFacts(case_id, row.region_code, row.organisation, row.person_key, closed)
+
+
 def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
     with ctx.read_sessions() as db:
-        row = db.get(CaseRow, case_id)
-        if row is None:
-            return None
-        closed = row.closed_at is not None
-        return CaseFacts(case_id, row.region_code, row.organisation, row.person_key, closed)
+        return row_facts(db, case_id)
 
 
 def _row_snapshot(ctx: ApiContext, case_id: str) -> CaseSnapshot | None:
@@ -57,10 +63,13 @@ def _row_snapshot(ctx: ApiContext, case_id: str) -> CaseSnapshot | None:
         return None if row is None else CaseSnapshot.model_validate(row.snapshot)
 
 
-async def case_facts(ctx: ApiContext, case_id: str) -> CaseFacts:
-    """From the read model; a case created a moment ago may not be projected yet, so then ask
-    the workflow itself. 404 when neither knows it."""
-    facts = await asyncio.to_thread(_row_facts, ctx, case_id)
+async def case_facts(
+    ctx: ApiContext, case_id: str, projected: CaseFacts | None = None
+) -> CaseFacts:
+    """From the read model (``projected``, when the caller has read it already); a case created
+    a moment ago may not be projected yet, so then ask the workflow itself. 404 when neither
+    knows it."""
+    facts = projected or await asyncio.to_thread(_row_facts, ctx, case_id)
     if facts is not None:
         return facts
     snapshot = await snapshot_of(ctx, case_id)

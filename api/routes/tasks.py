@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import or_, update
 
 from api.auth import Principal
-from api.cases import CaseFacts, audit, case_facts, refuse, send
+from api.cases import CaseFacts, audit, case_facts, refuse, row_facts, send
 from api.deps import (
     ApiContext,
     CaseIdPath,
@@ -68,19 +68,23 @@ def get_inbox(
     return inbox(db, where, limit, offset)
 
 
-def _read_task(ctx: ApiContext, case_id: str, task_id: str) -> TaskRow | None:
+def _read_task(
+    ctx: ApiContext, case_id: str, task_id: str
+) -> tuple[CaseFacts | None, TaskRow | None]:
+    """The case's facts and the task, in one session (one thread hop on the decision path)."""
     with ctx.read_sessions() as db:
+        facts = row_facts(db, case_id)
         row = task_row(db, case_id, task_id)
         if row is not None:
             db.expunge(row)
-        return row
+        return facts, row
 
 
 async def _task_facts(
     ctx: ApiContext, case_id: str, task_id: str
 ) -> tuple[CaseFacts, TaskRow | None]:
-    facts = await case_facts(ctx, case_id)
-    return facts, await asyncio.to_thread(_read_task, ctx, case_id, task_id)
+    projected, row = await asyncio.to_thread(_read_task, ctx, case_id, task_id)
+    return await case_facts(ctx, case_id, projected), row
 
 
 def _clerk_may_act(who: Principal, facts: CaseFacts, row: TaskRow | None) -> str | None:
