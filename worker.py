@@ -163,8 +163,19 @@ def build_worker(
     systems: DepartmentSystems,
     executor: ThreadPoolExecutor,
     sweeps: SweepActivities | None = None,
+    *,
+    workflow_task_slots: int = 20,
+    workflow_cache_size: int = 200,
 ) -> Worker:
-    """The worker of the case workflow (and, given ``sweeps``, of the daily sweeps)."""
+    """The worker of the case workflow (and, given ``sweeps``, of the daily sweeps).
+
+    ``workflow_task_slots`` bounds the workflow tasks taken at once. The SDK's default (100, run
+    on up to 500 threads) lets a burst of new cases — each needing a fresh sandboxed workflow
+    instance — pile up inside one GIL-bound process until tasks pass their 10-second timeout,
+    are retried, and the worker does little else. ``workflow_cache_size`` bounds the cases kept
+    in memory between steps (the SDK's default, 1000, held about 0.4 MB each): a case waits weeks
+    between most of its steps, so a cached one is rarely used again before it is evicted
+    (docs/performance.md)."""
     extra: list[Callable[..., Any]] = []
     if sweeps is not None:
         extra = [sweeps.start_roster_cases, sweeps.send_overdue_digest]
@@ -175,6 +186,8 @@ def build_worker(
         activities=[*activities_for(systems), *extra],
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
+        max_concurrent_workflow_tasks=workflow_task_slots,
+        max_cached_workflows=workflow_cache_size,
         interceptors=[LogContextInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
@@ -188,7 +201,15 @@ async def run(settings: Settings) -> None:
     systems = DepartmentSystems.in_database(sessions)
     sweeps = sweep_activities(client, settings, sessions, systems.notifier)
     with ThreadPoolExecutor(max_workers=settings.activity_threads) as executor:
-        worker = build_worker(client, settings.temporal_task_queue, systems, executor, sweeps)
+        worker = build_worker(
+            client,
+            settings.temporal_task_queue,
+            systems,
+            executor,
+            sweeps,
+            workflow_task_slots=settings.workflow_task_slots,
+            workflow_cache_size=settings.workflow_cache_size,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

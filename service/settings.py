@@ -39,6 +39,24 @@ class Settings(BaseSettings):
         default=None, description="the case id key read from a file (a Docker secret)"
     )
     activity_threads: int = Field(default=16, ge=1, le=256)
+    workflow_cache_size: int = Field(
+        default=200,
+        ge=0,
+        le=10_000,
+        description=(
+            "cases a worker keeps in memory between their steps; a case idle for weeks is "
+            "replayed from its history when it is next needed"
+        ),
+    )
+    workflow_task_slots: int = Field(
+        default=20,
+        ge=2,
+        le=500,
+        description=(
+            "workflow tasks one worker takes at a time: they are CPU-bound Python, so more than "
+            "the cores can run only queue inside the worker, where they time out"
+        ),
+    )
     worker_metrics_address: str | None = Field(
         default="127.0.0.1:9464", description="where the worker serves the SDK's metrics"
     )
