@@ -16,7 +16,6 @@ from bench.stats import files_mb, rss_mb, summary_ms
 from contracts.workflow import TaskKind
 
 STARTS_IN_FLIGHT = 64
-SETTLE_TIMEOUT = 3600.0
 INBOX_SAMPLES = 200
 
 
@@ -40,7 +39,9 @@ class ScaleFigures:
     inbox_ms: dict[str, float]
 
 
-async def run(rig: Rig, first_serial: int, count: int, http: httpx.AsyncClient) -> ScaleFigures:
+async def run(
+    rig: Rig, first_serial: int, count: int, http: httpx.AsyncClient, settle_timeout: float
+) -> ScaleFigures:
     cast = people(first_serial, count)
     rss_before = rss_mb(rig.worker_pid)
     began = time.monotonic()
@@ -66,7 +67,7 @@ async def run(rig: Rig, first_serial: int, count: int, http: httpx.AsyncClient) 
     await asyncio.gather(*(start_one(i) for i in range(count)))
     start_seconds = time.monotonic() - began
 
-    deadline = began + SETTLE_TIMEOUT
+    deadline = began + settle_timeout
     while True:
         peak = max(peak, rss_mb(rig.worker_pid))
         waiting = await asyncio.to_thread(rig.open_tasks, kind) - already

@@ -35,6 +35,13 @@ class Run:
     seconds: float
     workflow_ids: list[str] = field(default_factory=list)
 
+    def plus(self, other: Run) -> Run:
+        return Run(
+            cases=self.cases + other.cases,
+            seconds=round(self.seconds + other.seconds, 2),
+            workflow_ids=self.workflow_ids + other.workflow_ids,
+        )
+
     @property
     def per_second(self) -> float:
         return round(self.cases / self.seconds, 2) if self.seconds else 0.0
@@ -64,6 +71,8 @@ async def project(rig: Rig, first_serial: int, cases: int, poll: float) -> Run:
             raise RuntimeError(f"case {started.case_id} ended {outcome.stage}")
         return started.case_id
 
+    if not cases:
+        return Run(cases=0, seconds=0.0)
     began = time.monotonic()
     ids = await asyncio.gather(*(one(i) for i in range(cases)))
     return Run(cases=cases, seconds=round(time.monotonic() - began, 2), workflow_ids=list(ids))
@@ -95,6 +104,8 @@ async def raw(rig: Rig, plan: RawPlan, cases: int, poll: float) -> Run:
             raise RuntimeError(f"raw case {workflow_id} missed updates")
         return workflow_id
 
+    if not cases:
+        return Run(cases=0, seconds=0.0)
     began = time.monotonic()
     ids = await asyncio.gather(*(one() for _ in range(cases)))
     return Run(cases=cases, seconds=round(time.monotonic() - began, 2), workflow_ids=list(ids))
