@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
@@ -60,14 +61,25 @@ async def once(
     if not claimed:
         stored = await _await_stored(sessions, subject, key, print_)
         return JSONResponse(stored[1], status_code=stored[0])
+    answered = _in_flight.setdefault((subject, key), asyncio.Event())
     try:
-        status, body = await apply()
-    except BaseException:
-        await asyncio.to_thread(_release, sessions, subject, key)
-        raise
-    encoded = jsonable_encoder(body)
-    await asyncio.to_thread(_store, sessions, subject, key, status, encoded)
+        try:
+            status, body = await apply()
+        except BaseException:
+            await asyncio.to_thread(_release, sessions, subject, key)
+            raise
+        encoded = jsonable_encoder(body)
+        await asyncio.to_thread(_store, sessions, subject, key, status, encoded)
+    finally:
+        answered.set()
+        _in_flight.pop((subject, key), None)
     return JSONResponse(encoded, status_code=status)
+
+
+# Requests of this process being applied, by (caller, key): a twin that arrives here waits for
+# the event instead of polling the database (under load, polling twins took every thread of the
+# executor the database calls run on). A twin in another API process polls, backing off.
+_in_flight: dict[tuple[str, str], asyncio.Event] = {}
 
 
 def _claim(sessions: sessionmaker[Session], subject: str, key: str, print_: str) -> bool:
@@ -106,7 +118,12 @@ async def _await_stored(
 ) -> tuple[int, Any]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_FOR_TWIN
+    pause = 0.05
     while True:
+        twin = _in_flight.get((subject, key))
+        if twin is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(twin.wait(), max(0.0, deadline - loop.time()))
         found = await asyncio.to_thread(_read, sessions, subject, key)
         if found is None:
             raise Problem(409, "the first request with this Idempotency-Key failed; retry it")
@@ -121,7 +138,8 @@ async def _await_stored(
             return status, body
         if loop.time() > deadline:
             raise Problem(409, "a request with this Idempotency-Key is still in progress")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def _read(
