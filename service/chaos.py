@@ -57,7 +57,7 @@ class Figures:
     connection_drops: int = 0  # times every connection of the worker was cut (PostgreSQL)
     connections_dropped: int = 0
     outage_seconds: float = 0.0  # the provident fund centre's system down
-    activity_retries: int = 0  # attempts beyond the first: what the faults cost
+    activity_retries: dict[str, int] = field(default_factory=dict)  # per type, beyond the 1st
     decisions: int = 0
     answered_decisions: int = 0  # decisions whose update was answered
     lost_decisions: int = 0  # answered, but not in the workflow
@@ -69,6 +69,7 @@ class Figures:
     duplicate_payouts: int = 0
     notifications: int = 0
     duplicate_notifications: int = 0
+    duplicate_records: dict[str, int] = field(default_factory=dict)  # any other record twice
     drift: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -79,6 +80,7 @@ class Figures:
             and self.duplicate_awards == 0
             and self.duplicate_payouts == 0
             and self.duplicate_notifications == 0
+            and not self.duplicate_records
             and self.lost_decisions == 0
             and self.doubled_decisions == 0
             and self.unaudited_decisions == 0
@@ -212,6 +214,7 @@ async def _run(
         figures.duplicate_payouts = effects.duplicate_payouts
         figures.notifications = effects.notifications
         figures.duplicate_notifications = effects.duplicate_notifications
+        figures.duplicate_records = effects.duplicate_records
         figures.activity_retries = await activity_retries(client, (s.case_id for s in snapshots))
         figures.drift = [f"{d.case_id}: {d.problem}" for d in await reconcile(client, sessions)]
     finally:

@@ -14,7 +14,25 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from contracts.workflow import CaseSnapshot
-from db.models import AuditLogRow, FundPayout, NotificationRow, PensionAwardRow
+from db.models import (
+    AuditLogRow,
+    ContributionSettlement,
+    FundPayout,
+    InsuredStatusChange,
+    MedicalStatusChange,
+    NotificationRow,
+    PensionAwardRow,
+    PrereviewReceipt,
+    RetirementApproval,
+    RewardNotice,
+)
+
+# Every department record a step writes. In the chaos and load runs' cases (nothing returned
+# for correction, nothing refused) each exists at most once per case.
+RECORDS = (
+    PrereviewReceipt, ContributionSettlement, InsuredStatusChange, PensionAwardRow,
+    RetirementApproval, MedicalStatusChange, FundPayout, RewardNotice,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -25,25 +43,28 @@ class SideEffects:
     duplicate_payouts: int
     notifications: int
     duplicate_notifications: int  # the same message to the same person about the same case
+    duplicate_records: dict[str, int]  # per table, rows beyond one per case (awards, payouts too)
 
     @property
     def duplicates(self) -> int:
-        return self.duplicate_awards + self.duplicate_payouts + self.duplicate_notifications
+        return sum(self.duplicate_records.values()) + self.duplicate_notifications
 
 
 def side_effects(sessions: sessionmaker[Session]) -> SideEffects:
-    """Money and messages in the department records, and how many of them are doubles."""
+    """Money, messages and department records, and how many of them are doubles."""
     with sessions() as db:
+        records = {str(m.__tablename__): _duplicates(db, m.case_id) for m in RECORDS}
         return SideEffects(
             pension_awards=_count(db, PensionAwardRow.id),
-            duplicate_awards=_duplicates(db, PensionAwardRow.case_id),
+            duplicate_awards=records[PensionAwardRow.__tablename__],
             fund_payouts=_count(db, FundPayout.id),
-            duplicate_payouts=_duplicates(db, FundPayout.case_id),
+            duplicate_payouts=records[FundPayout.__tablename__],
             notifications=_count(db, NotificationRow.id),
             duplicate_notifications=_duplicates(
                 db, NotificationRow.case_id, NotificationRow.kind, NotificationRow.recipient,
                 NotificationRow.subject, NotificationRow.body,
             ),
+            duplicate_records={t: n for t, n in records.items() if n},
         )  # fmt: skip
 
 
@@ -80,15 +101,22 @@ def decision_audit(
     )
 
 
-async def activity_retries(client: Client, case_ids: Iterable[str]) -> int:
-    """Activity attempts beyond the first, from the cases' histories: what the faults cost."""
-    retries = 0
+async def activity_retries(client: Client, case_ids: Iterable[str]) -> dict[str, int]:
+    """Activity attempts beyond the first, per activity type, from the cases' histories (their
+    current runs): what the faults cost, and proof that they hit running work."""
+    retries: Counter[str] = Counter()
     for case_id in case_ids:
         history = await client.get_workflow_handle(case_id).fetch_history()
+        scheduled: dict[int, str] = {}
         for event in history.events:
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-                retries += max(0, event.activity_task_started_event_attributes.attempt - 1)
-    return retries
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                attributes = event.activity_task_scheduled_event_attributes
+                scheduled[event.event_id] = attributes.activity_type.name
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                started = event.activity_task_started_event_attributes
+                if started.attempt > 1:
+                    retries[scheduled.get(started.scheduled_event_id, "?")] += started.attempt - 1
+    return dict(sorted(retries.items()))
 
 
 def _count(db: Session, column: Any) -> int:

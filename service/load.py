@@ -86,6 +86,7 @@ class LoadFigures:
     duplicate_awards: int = 0
     duplicate_payouts: int = 0
     duplicate_notifications: int = 0
+    duplicate_records: dict[str, int] = field(default_factory=dict)  # any other record twice
     drift: list[str] = field(default_factory=list)
     decision_ms: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
@@ -110,6 +111,7 @@ class LoadFigures:
             and self.unaudited_decisions == 0
             and self.duplicate_awards == self.duplicate_payouts == 0
             and self.duplicate_notifications == 0
+            and not self.duplicate_records
             and not self.drift
         )
 
@@ -420,6 +422,7 @@ async def _check(
     figures.duplicate_awards = effects.duplicate_awards
     figures.duplicate_payouts = effects.duplicate_payouts
     figures.duplicate_notifications = effects.duplicate_notifications
+    figures.duplicate_records = effects.duplicate_records
     figures.drift = [f"{d.case_id}: {d.problem}" for d in await reconcile(client, sessions)]
 
 

@@ -29,5 +29,6 @@ async def test_concurrent_employers_and_clerks_lose_and_double_nothing() -> None
     assert figures.unaudited_decisions == 0
     assert figures.duplicate_awards == figures.duplicate_payouts == 0
     assert figures.duplicate_notifications == 0
+    assert figures.duplicate_records == {}
     assert figures.drift == []
     assert figures.ok
