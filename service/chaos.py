@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,9 @@ from policies import load_policy
 from service.cases import start_case
 from service.cluster import Cluster
 from service.driver import Driver, Script, Step, Waiting
-from service.exactly_once import activity_retries, decision_audit, side_effects
+from service.exactly_once import Verdict, activity_retries, verdict
 from service.faults import department_outage, drop_connections, unnamed
 from service.people import early_retirees
-from service.reconcile import reconcile
 from service.temporal import connect
 from workflows.case import RetirementCase
 
@@ -58,33 +57,18 @@ class Figures:
     connections_dropped: int = 0
     outage_seconds: float = 0.0  # the provident fund centre's system down
     activity_retries: dict[str, int] = field(default_factory=dict)  # per type, beyond the 1st
-    decisions: int = 0
     answered_decisions: int = 0  # decisions whose update was answered
     lost_decisions: int = 0  # answered, but not in the workflow
-    doubled_decisions: int = 0
-    unaudited_decisions: int = 0
-    pension_awards: int = 0
-    duplicate_awards: int = 0
-    fund_payouts: int = 0
-    duplicate_payouts: int = 0
-    notifications: int = 0
-    duplicate_notifications: int = 0
-    duplicate_records: dict[str, int] = field(default_factory=dict)  # any other record twice
-    drift: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None  # decisions audited, side effects once, no drift
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return (
             self.completed == self.cases
-            and self.duplicate_awards == 0
-            and self.duplicate_payouts == 0
-            and self.duplicate_notifications == 0
-            and not self.duplicate_records
             and self.lost_decisions == 0
-            and self.doubled_decisions == 0
-            and self.unaudited_decisions == 0
-            and not self.drift
+            and self.verdict is not None
+            and self.verdict.clean
         )
 
 
@@ -203,20 +187,8 @@ async def _run(
         figures.lost_decisions = sum(
             (d.handle.id, rid) not in applied for d in drivers for rid in d.answered
         )
-        audit = decision_audit(sessions, snapshots)
-        figures.decisions = audit.applied
-        figures.doubled_decisions = audit.doubled
-        figures.unaudited_decisions = audit.unaudited
-        effects = side_effects(sessions)
-        figures.pension_awards = effects.pension_awards
-        figures.duplicate_awards = effects.duplicate_awards
-        figures.fund_payouts = effects.fund_payouts
-        figures.duplicate_payouts = effects.duplicate_payouts
-        figures.notifications = effects.notifications
-        figures.duplicate_notifications = effects.duplicate_notifications
-        figures.duplicate_records = effects.duplicate_records
         figures.activity_retries = await activity_retries(client, (s.case_id for s in snapshots))
-        figures.drift = [f"{d.case_id}: {d.problem}" for d in await reconcile(client, sessions)]
+        figures.verdict = await verdict(client, sessions, snapshots)
     finally:
         cluster.stop()
         engine.dispose()
@@ -229,7 +201,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="postgres")
     args = parser.parse_args()
     figures = asyncio.run(run(cases=args.cases, kills=args.kills, database=args.database))
-    report: dict[str, Any] = {**figures.__dict__, "ok": figures.ok}
+    report: dict[str, Any] = {**asdict(figures), "ok": figures.ok}
     print(json.dumps(report, indent=2, ensure_ascii=False))
     sys.stdout.flush()
     os._exit(0 if figures.ok else 1)

@@ -26,6 +26,7 @@ from db.models import (
     RetirementApproval,
     RewardNotice,
 )
+from service.reconcile import reconcile
 
 # Every department record a step writes. In the chaos and load runs' cases (nothing returned
 # for correction, nothing refused) each exists at most once per case.
@@ -126,3 +127,33 @@ def _count(db: Session, column: Any) -> int:
 def _duplicates(db: Session, *columns: Any) -> int:
     groups = db.execute(select(*columns, func.count()).group_by(*columns).having(func.count() > 1))
     return sum(row[-1] - 1 for row in groups)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything a run's end checks, beyond its own figures."""
+
+    decisions: DecisionAudit
+    effects: SideEffects
+    drift: list[str]
+
+    @property
+    def clean(self) -> bool:
+        return (
+            self.decisions.doubled == 0
+            and self.decisions.unaudited == 0
+            and self.effects.duplicates == 0
+            and not self.drift
+        )
+
+
+async def verdict(
+    client: Client, sessions: sessionmaker[Session], snapshots: list[CaseSnapshot]
+) -> Verdict:
+    """The decisions against the audit log, the side effects, and ``reconcile``'s drift."""
+    found = await reconcile(client, sessions)
+    return Verdict(
+        decisions=decision_audit(sessions, snapshots),
+        effects=side_effects(sessions),
+        drift=[f"{d.case_id}: {d.problem}" for d in found],
+    )

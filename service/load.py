@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,9 +52,8 @@ from db.scratch import scratch_database
 from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from service.cluster import Cluster
-from service.exactly_once import decision_audit, side_effects
+from service.exactly_once import Verdict, verdict
 from service.people import early_retirees
-from service.reconcile import reconcile
 from service.temporal import connect
 from workflows.case import RetirementCase
 
@@ -79,15 +78,8 @@ class LoadFigures:
     decisions_stale: int = 0  # 409: another clerk came first
     initiations: int = 0
     completed: int = 0
-    decisions_applied: int = 0  # in the workflows
     lost_decisions: int = 0  # answered 200, not in the workflow
-    doubled_decisions: int = 0  # a task decided twice, or a decision audited twice
-    unaudited_decisions: int = 0
-    duplicate_awards: int = 0
-    duplicate_payouts: int = 0
-    duplicate_notifications: int = 0
-    duplicate_records: dict[str, int] = field(default_factory=dict)  # any other record twice
-    drift: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None  # decisions audited, side effects once, no drift
     decision_ms: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
@@ -107,17 +99,13 @@ class LoadFigures:
             and self.people_with_two_cases == 0
             and self.completed == self.cases
             and self.lost_decisions == 0
-            and self.doubled_decisions == 0
-            and self.unaudited_decisions == 0
-            and self.duplicate_awards == self.duplicate_payouts == 0
-            and self.duplicate_notifications == 0
-            and not self.duplicate_records
-            and not self.drift
+            and self.verdict is not None
+            and self.verdict.clean
         )
 
     def report(self) -> Json:
         return {
-            **{k: v for k, v in self.__dict__.items() if k != "statuses"},
+            **{k: v for k, v in asdict(self).items() if k != "statuses"},
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "server_errors": self.server_errors,
             "ok": self.ok,
@@ -414,16 +402,7 @@ async def _check(
     by_clerk = {(s.case_id, d.task_id, d.actor.id) for s in snapshots for d in s.decisions}
     figures.lost_decisions = sum(1 for answered in ledger.decided if answered not in by_clerk)
     await asyncio.sleep(2)  # the last projections
-    audit = decision_audit(sessions, snapshots)
-    figures.decisions_applied = audit.applied
-    figures.doubled_decisions = audit.doubled
-    figures.unaudited_decisions = audit.unaudited
-    effects = side_effects(sessions)
-    figures.duplicate_awards = effects.duplicate_awards
-    figures.duplicate_payouts = effects.duplicate_payouts
-    figures.duplicate_notifications = effects.duplicate_notifications
-    figures.duplicate_records = effects.duplicate_records
-    figures.drift = [f"{d.case_id}: {d.problem}" for d in await reconcile(client, sessions)]
+    figures.verdict = await verdict(client, sessions, snapshots)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,12 +39,13 @@ async def test_cases_survive_crashes_outages_and_dropped_connections(
     # retried until it was back.
     assert any(t.startswith("provident_fund.") for t in figures.activity_retries)
     assert figures.completed == figures.cases == 6
-    assert figures.pension_awards == figures.fund_payouts == 6
-    assert figures.duplicate_awards == figures.duplicate_payouts == 0
-    assert figures.duplicate_notifications == 0
-    assert figures.duplicate_records == {}
-    assert figures.answered_decisions > 0
-    assert figures.lost_decisions == figures.doubled_decisions == 0
-    assert figures.unaudited_decisions == 0
-    assert figures.decisions == 36  # six per case, none lost, none twice
-    assert figures.drift == []
+    assert figures.answered_decisions > 0 and figures.lost_decisions == 0
+    verdict = figures.verdict
+    assert verdict is not None
+    assert verdict.effects.pension_awards == verdict.effects.fund_payouts == 6
+    assert verdict.effects.duplicate_records == {}
+    assert verdict.effects.duplicate_notifications == 0
+    assert verdict.decisions.applied == 36  # six per case, none lost, none twice
+    assert verdict.decisions.doubled == verdict.decisions.unaudited == 0
+    assert verdict.drift == []
+    assert figures.ok

@@ -24,11 +24,13 @@ async def test_concurrent_employers_and_clerks_lose_and_double_nothing() -> None
     assert figures.declarations["created"] + figures.declarations["conflict"] == 60
     assert figures.retry_mismatches == 0
     assert figures.completed == 30
-    assert figures.decisions_applied == 30 * 6 == figures.decisions_answered
-    assert figures.lost_decisions == figures.doubled_decisions == 0
-    assert figures.unaudited_decisions == 0
-    assert figures.duplicate_awards == figures.duplicate_payouts == 0
-    assert figures.duplicate_notifications == 0
-    assert figures.duplicate_records == {}
-    assert figures.drift == []
+    assert figures.decisions_answered == 30 * 6 and figures.lost_decisions == 0
+    verdict = figures.verdict
+    assert verdict is not None
+    assert verdict.decisions.applied == 30 * 6
+    assert verdict.decisions.doubled == verdict.decisions.unaudited == 0
+    assert verdict.effects.pension_awards == verdict.effects.fund_payouts == 30
+    assert verdict.effects.duplicate_records == {}
+    assert verdict.effects.duplicate_notifications == 0
+    assert verdict.drift == []
     assert figures.ok
