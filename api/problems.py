@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.workflow import RefusalType
 
+log = structlog.get_logger("api")
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://retirement.jl.gov.cn/problems/"
 
@@ -47,11 +51,20 @@ _TITLES = {
 class Problem(Exception):
     """An error the API answers with; ``slug`` names the problem type for programs."""
 
-    def __init__(self, status: int, detail: str, slug: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        slug: str | None = None,
+        *,
+        retry_after: int | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.slug = slug
+        self.retry_after = retry_after  # seconds, for a 503
         self.extra = extra
 
     def response(self, instance: str | None = None) -> JSONResponse:
@@ -64,8 +77,26 @@ class Problem(Exception):
         if instance:
             body["instance"] = instance
         body.update(self.extra)
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(self.retry_after)
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# Temporal did not answer in time, or cannot be reached: nothing is known to have been applied,
+# and a retry with the same Idempotency-Key is safe (the workflow de-duplicates by request id).
+TEMPORAL_BUSY = {
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.CANCELLED,
+}
+TEMPORAL_UNAVAILABLE = Problem(
+    503,
+    "the case service did not answer in time; retry with the same Idempotency-Key",
+    "temporal-unavailable",
+    retry_after=5,
+)
 
 
 def refusal_problem(error: ApplicationError) -> Problem:
@@ -99,6 +130,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return Problem(exc.status_code, str(exc.detail)).response(request.url.path)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+        if exc.status not in TEMPORAL_BUSY:
+            return await _unexpected(request, exc)
+        log.warning("temporal did not answer", path=request.url.path, status=exc.status.name)
+        return TEMPORAL_UNAVAILABLE.response(request.url.path)
+
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _update_timeout(
+        request: Request, exc: WorkflowUpdateRPCTimeoutOrCancelledError
+    ) -> JSONResponse:
+        log.warning("update not answered in time", path=request.url.path)
+        return TEMPORAL_UNAVAILABLE.response(request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

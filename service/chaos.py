@@ -192,6 +192,8 @@ async def _run(
     finally:
         cluster.stop()
         engine.dispose()
+        if not figures.ok:
+            cluster.keep_logs(Path("var") / "chaos-logs")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ mints bearer tokens for the people the run plays.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -126,6 +127,13 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+    def keep_logs(self, destination: Path) -> Path:
+        """Copy the processes' logs out of the run's temporary folder (a failed run's evidence)."""
+        destination.mkdir(parents=True, exist_ok=True)
+        for log in self.folder.glob("*.log"):
+            shutil.copy2(log, destination / log.name)
+        return destination
 
     def log_tail(self, name: str, lines: int = 20) -> str:
         """The end of a process's log (``temporal``, ``worker``, ``api``), for a failure report."""

@@ -151,7 +151,7 @@ async def verdict(
     client: Client, sessions: sessionmaker[Session], snapshots: list[CaseSnapshot]
 ) -> Verdict:
     """The decisions against the audit log, the side effects, and ``reconcile``'s drift."""
-    found = await reconcile(client, sessions)
+    found = await reconcile(client, sessions, fetched={s.case_id: s for s in snapshots})
     return Verdict(
         decisions=decision_audit(sessions, snapshots),
         effects=side_effects(sessions),

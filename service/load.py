@@ -179,6 +179,9 @@ async def run(
             finally:
                 cluster.stop()
                 engine.dispose()
+            if not figures.ok:
+                kept = cluster.keep_logs(Path("var") / "load-logs")
+                figures.failures.append(f"the processes' logs are in {kept}")
     figures.seconds = round(time.monotonic() - started_at, 1)
     return figures
 

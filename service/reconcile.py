@@ -8,7 +8,9 @@ holds a second one. Every running case workflow has a read-model row. Anything e
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +32,15 @@ class Drift:
     problem: str
 
 
-async def reconcile(client: Client, sessions: sessionmaker[Session]) -> list[Drift]:
+async def reconcile(
+    client: Client,
+    sessions: sessionmaker[Session],
+    *,
+    fetched: Mapping[str, CaseSnapshot] | None = None,
+    concurrency: int = 16,
+) -> list[Drift]:
+    """``fetched``: snapshots the caller has just queried (a chaos or load run), used instead of
+    querying those cases again — a closed case's query replays its whole history."""
     now = datetime.now(UTC)
     drifts: list[Drift] = []
     with sessions() as db:
@@ -57,10 +67,18 @@ async def reconcile(client: Client, sessions: sessionmaker[Session]) -> list[Dri
         if payouts[case_id] > 1:
             drifts.append(Drift(case_id, f"{payouts[case_id]} fund payouts for one case"))
     known = {row.case_id for row in rows}
-    for row in rows:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def live_of(case_id: str) -> CaseSnapshot | None:
+        if fetched is not None and case_id in fetched:
+            return fetched[case_id]
+        async with gate:
+            return await _live(client, case_id)
+
+    lives = await asyncio.gather(*(live_of(row.case_id) for row in rows))
+    for row, live in zip(rows, lives, strict=True):
         settled = row.updated_at < now - SETTLE
         kept = CaseSnapshot.model_validate(row.snapshot)
-        live = await _live(client, row.case_id)
         if live is None:
             if row.closed_at is None and settled:
                 drifts.append(Drift(row.case_id, "open in the read model, unknown to Temporal"))

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -1268,3 +1270,37 @@ async def test_control_characters_in_text_are_refused(api: Api) -> None:
     listed = await api.http.get("/cases", headers=employer)
     case_id = case_id_for(id_number, api.settings.case_secret)
     assert case_id not in [c["case_id"] for c in listed.json()["items"]]
+
+
+async def test_temporal_not_answering_in_time_is_a_503_to_retry(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An overloaded or unreachable Temporal is not an internal error: 503 with Retry-After, and
+    the request is safe to repeat with its Idempotency-Key."""
+    employer = _employer(api, _org())
+    case_id, _ = await _declare(api, employer)
+    hr = _clerk(api, "hr")
+    task = await inbox_task(api.http, hr, case_id, "pre-review")
+
+    async def deadline(*_args: Any, **_kwargs: Any) -> Any:
+        raise RPCError("context deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b"")
+
+    async def update_timeout(*_args: Any, **_kwargs: Any) -> Any:
+        raise WorkflowUpdateRPCTimeoutOrCancelledError()
+
+    async with _loose(api) as http:
+        with monkeypatch.context() as patch:
+            patch.setattr(WorkflowHandle, "query", deadline)
+            page = await http.get(f"/cases/{case_id}", headers=employer)
+        assert_problem(page, 503, slug="temporal-unavailable")
+        assert page.headers["retry-after"] == "5"
+        url = f"/cases/{case_id}/tasks/{task['task_id']}/decision"
+        keyed = {**hr, "Idempotency-Key": "decide-once"}
+        with monkeypatch.context() as patch:
+            patch.setattr(WorkflowHandle, "execute_update", update_timeout)
+            refused = await http.post(url, json={"outcome": "approve"}, headers=keyed)
+        assert_problem(refused, 503, slug="temporal-unavailable")
+        retried = await http.post(url, json={"outcome": "approve"}, headers=keyed)
+        assert retried.status_code == 200, retried.text
+    snapshot = await case_of(api.http, employer, case_id)
+    assert [d["task_id"] for d in snapshot["decisions"]] == [task["task_id"]]  # applied once
