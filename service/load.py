@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable
 from contextlib import ExitStack, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -104,12 +104,17 @@ class LoadFigures:
         )
 
     def report(self) -> Json:
-        return {
-            **{k: v for k, v in asdict(self).items() if k != "statuses"},
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            "server_errors": self.server_errors,
-            "ok": self.ok,
-        }
+        """The figures as JSON. (``dataclasses.asdict`` would turn each Counter into a Counter
+        of its (key, count) pairs.)"""
+        out: Json = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, Counter):
+                value = {str(k): n for k, n in sorted(value.items())}
+            elif is_dataclass(value) and not isinstance(value, type):
+                value = asdict(value)
+            out[item.name] = value
+        return {**out, "server_errors": self.server_errors, "ok": self.ok}
 
 
 class Http:

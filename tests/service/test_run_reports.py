@@ -1,0 +1,36 @@
+"""The chaos and load runs' figures print as JSON (a long run must not die at its last line)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict
+
+from service.chaos import Figures
+from service.exactly_once import DecisionAudit, SideEffects, Verdict
+from service.load import LoadFigures
+
+VERDICT = Verdict(
+    decisions=DecisionAudit(applied=6, doubled=0, unaudited=0),
+    effects=SideEffects(1, 0, 1, 0, 4, 0, {}),
+    drift=[],
+)
+
+
+def test_load_figures_print_as_json() -> None:
+    figures = LoadFigures(cases=1, clerks=4, database="sqlite", verdict=VERDICT)
+    figures.statuses = Counter({200: 5, 409: 1})
+    figures.declarations = Counter({"created": 1, "conflict": 1})
+    figures.completed = figures.workflows = 1
+    report = json.loads(json.dumps(figures.report()))
+    assert report["statuses"] == {"200": 5, "409": 1}
+    assert report["declarations"] == {"conflict": 1, "created": 1}
+    assert report["verdict"]["decisions"]["applied"] == 6
+    assert report["ok"] is True
+
+
+def test_chaos_figures_print_as_json() -> None:
+    figures = Figures(cases=1, completed=1, verdict=VERDICT, activity_retries={"a": 2})
+    report = json.loads(json.dumps(asdict(figures)))
+    assert report["activity_retries"] == {"a": 2}
+    assert figures.ok
