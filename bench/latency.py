@@ -19,13 +19,14 @@ from dataclasses import dataclass
 import httpx
 from temporalio.client import WorkflowHandle
 
-from bench.people import REGION, people, seed
+from bench.people import people, seed
 from bench.raw import Phase, RawCase, RawPlan
 from bench.rig import Rig
 from bench.stats import summary_ms
 from contracts.case import Department
 from contracts.workflow import CaseOutcome, Decision, Outcome, TaskKind
 from service.driver import clerk_for
+from service.people import REGION
 from workflows.case import RetirementCase
 
 KINDS = ("api", "update", "engine")

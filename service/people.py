@@ -16,35 +16,45 @@ from domain.policy import Category
 from domain.timeline import CHINA_TZ
 
 REGION = "220102"
-MAX_PEOPLE = 28 * 500  # birth days × even sequence numbers: distinct ID numbers per region
+# 28 birth days × 500 even (female) sequence numbers: the distinct people one birth month and
+# region give.
+MAX_PEOPLE = 28 * 500
+
+
+def early_retiree(
+    serial: int, *, organisation: str, region: str = REGION
+) -> tuple[Person, Declaration]:
+    """The ``serial``-th such person of ``region`` (0 <= serial < MAX_PEOPLE), declared by
+    ``organisation``, with her declaration."""
+    if not 0 <= serial < MAX_PEOPLE:
+        raise ValueError(f"serial {serial} outside 0..{MAX_PEOPLE - 1}")
+    requested = YearMonth.of(datetime.now(CHINA_TZ).date()).plus(1)
+    birth = requested.minus(46 * 12)
+    day, sequence = 1 + serial % 28, 2 * (serial // 28)  # an even sequence number: a woman
+    first17 = f"{region}{birth.year:04d}{birth.month:02d}{day:02d}{sequence:03d}"
+    person = Person(
+        id_number=first17 + check_character(first17),
+        name=f"测试{serial}",
+        category=Category.FEMALE_WORKER,
+        region_code=region,
+        employer_id=organisation,
+    )
+    declaration = Declaration(
+        path=RetirementPath.ILLNESS,
+        contribution_years=Decimal(16),
+        requested_month=requested,
+        appraisal=Appraisal.COMPLETE_LOSS,
+    )
+    return person, declaration
 
 
 def early_retirees(
     count: int, *, organisation: str, regions: tuple[str, ...] = (REGION,)
 ) -> list[tuple[Person, Declaration]]:
-    """``count`` distinct people, spread round-robin over ``regions``, with their declaration."""
-    if count > MAX_PEOPLE * len(regions):
-        raise ValueError(f"at most {MAX_PEOPLE} people per region")
-    requested = YearMonth.of(datetime.now(CHINA_TZ).date()).plus(1)
-    birth = requested.minus(46 * 12)
-    people = []
-    for serial in range(count):
-        region = regions[serial % len(regions)]
-        n = serial // len(regions)
-        day, sequence = 1 + n % 28, (n // 28) * 2  # an even sequence number: a woman
-        first17 = f"{region}{birth.year:04d}{birth.month:02d}{day:02d}{sequence:03d}"
-        person = Person(
-            id_number=first17 + check_character(first17),
-            name=f"测试{serial}",
-            category=Category.FEMALE_WORKER,
-            region_code=region,
-            employer_id=organisation,
+    """``count`` distinct people, dealt round-robin over ``regions``."""
+    return [
+        early_retiree(
+            n // len(regions), organisation=organisation, region=regions[n % len(regions)]
         )
-        declaration = Declaration(
-            path=RetirementPath.ILLNESS,
-            contribution_years=Decimal(16),
-            requested_month=requested,
-            appraisal=Appraisal.COMPLETE_LOSS,
-        )
-        people.append((person, declaration))
-    return people
+        for n in range(count)
+    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -24,15 +23,11 @@ from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import Decision, Outcome, RefusalType, Stage
 from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
-from domain.early import Appraisal
-from domain.idcard import check_character
-from domain.months import YearMonth
-from domain.plan import RetirementPath
-from domain.policy import Category, Policy
-from domain.timeline import CHINA_TZ
+from domain.policy import Policy
 from service.binaries import temporal_cli
 from service.cases import start_case
 from service.driver import Driver, Script
+from service.people import MAX_PEOPLE, early_retiree
 from service.temporal import DATA_CONVERTER
 from worker import DepartmentSystems, build_worker
 from workflows.case import RetirementCase
@@ -57,25 +52,9 @@ async def small_history_server() -> AsyncIterator[WorkflowEnvironment]:
 
 
 def _illness_case_retiring_next_month() -> tuple[Person, Declaration]:
-    """A woman of 46 retiring early next month: her initiation window is open today."""
-    now = YearMonth.of(datetime.now(CHINA_TZ).date())
-    requested = now.plus(1)
-    birth = requested.minus(46 * 12)
-    first17 = f"{REGION}{birth.year:04d}{birth.month:02d}15{uuid.uuid4().int % 400 * 2:03d}"
-    person = Person(
-        id_number=first17 + check_character(first17),
-        name="赵秀英",
-        category=Category.FEMALE_WORKER,
-        region_code=REGION,
-        employer_id="emp-can-1",
-    )
-    declaration = Declaration(
-        path=RetirementPath.ILLNESS,
-        contribution_years=Decimal(16),
-        requested_month=requested,
-        appraisal=Appraisal.COMPLETE_LOSS,
-    )
-    return person, declaration
+    """A woman of 46 retiring early next month (her initiation window is open today), not used
+    by another test of this session: the department records are shared."""
+    return early_retiree(uuid.uuid4().int % MAX_PEOPLE, organisation="emp-can-1", region=REGION)
 
 
 async def test_a_case_continues_as_new_and_ends_the_same(
