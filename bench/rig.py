@@ -7,8 +7,8 @@ import compileall
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from temporalio.client import Client
 from bench.people import EMPLOYER
 from contracts.case import Actor, Declaration, Person, Role
 from db.models import TaskRow
-from db.scratch import postgres_schema, sqlite_database
+from db.scratch import scratch_database
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from policies import load_policy
@@ -94,19 +94,6 @@ def _pid(process: subprocess.Popen[bytes] | None) -> int:
     return process.pid
 
 
-@contextmanager
-def _database(folder: Path, kind: str) -> Iterator[str]:
-    scratch: AbstractContextManager[str]
-    if kind == "postgres":
-        scratch = postgres_schema(application_name="retirement-bench")
-    elif kind == "sqlite":
-        scratch = sqlite_database(folder)
-    else:
-        raise ValueError(f"database {kind!r}: sqlite or postgres")
-    with scratch as url:
-        yield url
-
-
 def compile_project() -> None:
     """Bytecode for the project's modules, as a deployed image has (Dockerfile).
 
@@ -126,7 +113,7 @@ async def rig(
     """Everything started on free ports in ``folder``; stopped afterwards."""
     if bytecode:
         compile_project()
-    with _database(folder, database) as url:
+    with scratch_database(database, folder, application_name="retirement-bench") as url:
         cluster = Cluster(folder, url, activity_threads=threads)
         engine = make_engine(url)
         raw_worker: subprocess.Popen[bytes] | None = None
