@@ -8,8 +8,9 @@ blocked loop could close.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -26,6 +27,7 @@ from db.models import CaseRow
 from workflows.case import RetirementCase
 
 CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,30 @@ async def case_facts(
     )
 
 
+BUSY_FOR = 20.0  # seconds a query keeps asking a busy case before the API answers 503
+
+
+async def ask(case: CaseHandle, query: Callable[[RetirementCase], T]) -> T:
+    """A query, asked again while the case is busy. While a workflow task runs, Temporal holds
+    one query per workflow for it and answers any other at once with RESOURCE_EXHAUSTED
+    ("consistent query buffer is full") — e.g. a new case that two officers' requests both ask
+    about before its first task is done. That is momentary: wait and ask again."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_FOR
+    pause = 0.1
+    while True:
+        try:
+            return await case.query(query)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.RESOURCE_EXHAUSTED or loop.time() > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 2.0)
+
+
 async def snapshot_of(ctx: ApiContext, case_id: str) -> CaseSnapshot:
     try:
-        return await handle(ctx, case_id).query(RetirementCase.progress)
+        return await ask(handle(ctx, case_id), RetirementCase.progress)
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.auth import Principal
-from api.cases import CaseFacts, case_facts, may_view, refuse, send, snapshot_of
+from api.cases import CaseFacts, ask, case_facts, may_view, refuse, send, snapshot_of
 from api.deps import (
     ApiContext,
     CaseIdPath,
@@ -121,7 +121,7 @@ async def declare(
             search_attributes=ctx.settings.temporal_search_attributes,
         )
         if started.created:
-            status = await started.handle.query(RetirementCase.status)
+            status = await ask(started.handle, RetirementCase.status)
             return 201, CaseCreated(case_id=started.case_id, created=True, status=status)
         facts = await case_facts(ctx, started.case_id)
         if facts.organisation != who.organisation:

@@ -1304,3 +1304,26 @@ async def test_temporal_not_answering_in_time_is_a_503_to_retry(
         assert retried.status_code == 200, retried.text
     snapshot = await case_of(api.http, employer, case_id)
     assert [d["task_id"] for d in snapshot["decisions"]] == [task["task_id"]]  # applied once
+
+
+async def test_a_busy_case_is_asked_again_not_refused(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Temporal holds one query per busy workflow and refuses the next (RESOURCE_EXHAUSTED):
+    the API asks again, and answers once the case is free."""
+    employer = _employer(api, _org())
+    case_id, _ = await _declare(api, employer)
+    real_query = WorkflowHandle.query
+    refused: list[int] = []
+
+    async def busy_twice(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(refused) < 2:
+            refused.append(1)
+            raise RPCError("consistent query buffer is full", RPCStatusCode.RESOURCE_EXHAUSTED, b"")
+        return await real_query(self, *args, **kwargs)
+
+    monkeypatch.setattr(WorkflowHandle, "query", busy_twice)
+    page = await api.http.get(f"/cases/{case_id}", headers=employer)
+    assert page.status_code == 200, page.text
+    assert page.json()["case_id"] == case_id
+    assert len(refused) == 2
