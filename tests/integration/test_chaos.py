@@ -44,6 +44,7 @@ async def test_cases_survive_crashes_outages_and_dropped_connections(
     assert verdict is not None
     assert verdict.effects.pension_awards == verdict.effects.fund_payouts == 6
     assert verdict.effects.duplicate_records == {}
+    assert verdict.effects.notifications == 6 * 4  # every notice sent, none twice
     assert verdict.effects.duplicate_notifications == 0
     assert verdict.decisions.applied == 36  # six per case, none lost, none twice
     assert verdict.decisions.doubled == verdict.decisions.unaudited == 0
