@@ -69,7 +69,8 @@ class LoadFigures:
     database: str
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
-    transport_errors: int = 0
+    transport_errors: int = 0  # after one retry
+    transport_retries: int = 0  # broken connections a request was sent again after
     declarations: Counter[str] = field(default_factory=Counter)  # created/open-case/conflict
     retry_mismatches: int = 0  # a retry with the same key answered differently
     workflows: int = 0  # case workflows in Temporal
@@ -121,7 +122,11 @@ class Http:
     """The run's HTTP client: counts every answer and times decisions."""
 
     def __init__(self, base_url: str, figures: LoadFigures) -> None:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        # Idle connections expire before uvicorn closes them (its keep-alive is 5 s): with equal
+        # timeouts a request may go out on a connection the server is closing (a ReadError).
+        limits = httpx.Limits(
+            max_connections=200, max_keepalive_connections=200, keepalive_expiry=2.0
+        )
         self.client = httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits)
         self.figures = figures
         self.decision_times: list[float] = []
@@ -129,13 +134,20 @@ class Http:
     async def send(
         self, method: str, url: str, headers: dict[str, str], **kw: Any
     ) -> httpx.Response | None:
+        """One request, sent again once after a broken connection as a real client would — safe,
+        because every POST here carries an Idempotency-Key."""
         started = time.perf_counter()
-        try:
-            response = await self.client.request(method, url, headers=headers, **kw)
-        except httpx.TransportError as exc:
-            self.figures.transport_errors += 1
-            self.figures.failures.append(f"{method} {url}: {type(exc).__name__} {exc}")
-            return None
+        for attempt in (1, 2):
+            try:
+                response = await self.client.request(method, url, headers=headers, **kw)
+                break
+            except httpx.TransportError as exc:
+                if attempt == 1:
+                    self.figures.transport_retries += 1
+                    continue
+                self.figures.transport_errors += 1
+                self.figures.failures.append(f"{method} {url}: {type(exc).__name__} {exc}")
+                return None
         self.figures.requests += 1
         self.figures.statuses[response.status_code] += 1
         if response.status_code >= 500:
