@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,16 +59,34 @@ def postgres_or_skip(schema: AbstractContextManager[str]) -> Iterator[str]:
     from db.scratch import POSTGRES_URL_ENV, PostgresUnavailable
 
     try:
-        url = schema.__enter__()
-    except PostgresUnavailable as exc:
+        with schema as url:
+            yield url
+    except PostgresUnavailable as exc:  # raised only on entering: the schema was not made
         reason = f"{exc}; set {POSTGRES_URL_ENV}, or deselect these tests with -m 'not postgres'"
         if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
             pytest.fail(f"{REQUIRE_POSTGRES_ENV}=1 but {reason}", pytrace=False)
         pytest.skip(reason)
-    try:
-        yield url
-    finally:
-        schema.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+async def dev_server() -> AsyncIterator[Any]:
+    """A real local Temporal dev server (the CLI's, with the custom search attributes registered),
+    one per test module, with the project's encrypting data converter."""
+    # Imported here: a run that never starts Temporal exits the ordinary way (see below).
+    from temporalio.testing import WorkflowEnvironment
+
+    from contracts import search
+    from service.binaries import temporal_cli
+    from service.temporal import DATA_CONVERTER
+
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=search.ALL,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -51,8 +50,6 @@ from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import mask
 from domain.months import YearMonth
-from service.binaries import temporal_cli
-from service.temporal import DATA_CONVERTER
 from tests.api.conftest import REGION, api_settings, bearer
 from tests.api.support import (
     Json,
@@ -72,18 +69,6 @@ from worker import DepartmentSystems, build_worker
 ORGANISATION = "emp-e2e-1"
 NAME = "李秀兰"
 FUND_BALANCE = Decimal("86000.00")
-
-
-@pytest.fixture(scope="module")
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=temporal_cli(),
-        search_attributes=search.ALL,
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
 
 
 @asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -24,26 +24,12 @@ from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character
 from domain.policy import Category, Policy
-from service.binaries import temporal_cli
 from service.cases import start_case
-from service.temporal import DATA_CONVERTER
 from worker import DepartmentSystems, build_worker
 from workflows.case import RetirementCase
 
 SECRET = b"dev-server-test-key"
 REGION = "220102"
-
-
-@pytest.fixture(scope="module")
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=temporal_cli(),
-        search_attributes=search.ALL,
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
 
 
 def _person(serial: int) -> Person:

@@ -24,7 +24,6 @@ from domain.policy import Category, Policy
 from service.cases import start_case
 from service.driver import Driver, Script
 from service.settings import Settings
-from tests.integration.test_dev_server import dev_server  # noqa: F401 - the shared dev server
 from worker import DepartmentSystems, build_worker
 
 REGION = "220102"
@@ -44,7 +43,7 @@ def _person() -> Person:
 
 
 async def test_a_history_holds_no_plaintext_personal_data(
-    dev_server: WorkflowEnvironment,  # noqa: F811
+    dev_server: WorkflowEnvironment,
     database_url: str,
     policy: Policy,
 ) -> None:
@@ -96,7 +95,7 @@ async def test_a_history_holds_no_plaintext_personal_data(
 async def test_the_codec_endpoint_decodes_for_admins_only(
     tmp_path: Path,
     database_url: str,
-    dev_server: WorkflowEnvironment,  # noqa: F811
+    dev_server: WorkflowEnvironment,
 ) -> None:
     private, jwks = ensure_dev_keys(tmp_path / "keys")
     settings = Settings(

@@ -21,12 +21,11 @@ from service.cases import start_case
 from service.driver import Driver, Script
 from service.reconcile import reconcile
 from tests.integration.test_continue_as_new import _illness_case_retiring_next_month
-from tests.integration.test_dev_server import dev_server  # noqa: F401 - the shared dev server
 from worker import DepartmentSystems, build_worker
 
 
 async def test_reconcile_after_a_real_case_and_after_tampering(
-    dev_server: WorkflowEnvironment,  # noqa: F811
+    dev_server: WorkflowEnvironment,
     database_url: str,
     policy: Policy,
 ) -> None:

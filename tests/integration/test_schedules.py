@@ -28,7 +28,6 @@ from domain.statutory import first_birth_month_retiring_from, statutory_retireme
 from domain.timeline import CHINA_TZ
 from service.schedules import OVERDUE_DIGEST, ROSTER_SWEEP, ensure_schedules
 from service.settings import Settings
-from tests.integration.test_dev_server import dev_server  # noqa: F401 - the shared dev server
 from worker import DepartmentSystems, build_worker, sweep_activities
 from workflows.sweeps import MONTHS_AHEAD, OverdueDigestWorkflow, RosterSweepWorkflow
 
@@ -48,7 +47,7 @@ def _person(birth: YearMonth, category: Category, serial: int) -> Person:
 
 
 async def test_schedules_are_created_idempotently(
-    dev_server: WorkflowEnvironment,  # noqa: F811
+    dev_server: WorkflowEnvironment,
 ) -> None:
     queue = f"sched-{uuid.uuid4().hex[:6]}"
     assert await ensure_schedules(dev_server.client, queue) == [ROSTER_SWEEP, OVERDUE_DIGEST]
@@ -62,7 +61,7 @@ async def test_schedules_are_created_idempotently(
 
 
 async def test_roster_sweep_and_overdue_digest(
-    dev_server: WorkflowEnvironment,  # noqa: F811
+    dev_server: WorkflowEnvironment,
     database_url: str,
     policy: Policy,
     tmp_path: Path,
