@@ -148,9 +148,13 @@ class Driver:
 
     async def _act(self, snap: CaseSnapshot, task: Task, now: datetime | None) -> Step | Waiting:
         if task.kind is TaskKind.INITIATE:
-            opens = datetime.combine(snap.deadlines.initiation_opens, time(9), CHINA_TZ)
-            if (now or datetime.now(CHINA_TZ)) < opens:
-                return Waiting(opens)
+            # The workflow takes the initiation from the window's first day; a simulated
+            # employer waits for office hours (09:00) that day, but once the day has come it
+            # acts at once, so a real-clock run started between midnight and 09:00 China time
+            # on the 1st does not stall for hours.
+            today = (now or datetime.now(CHINA_TZ)).astimezone(CHINA_TZ).date()
+            if today < snap.deadlines.initiation_opens:
+                return Waiting(datetime.combine(snap.deadlines.initiation_opens, time(9), CHINA_TZ))
             actor = (
                 organisation_actor(self.person)
                 if self.person.has_employer
