@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,12 +23,17 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.output import print_json, print_table
+from contracts import search
 from db.migrate import upgrade
+from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
 from policies import load_policy
-from service.binaries import temporal_test_server
+from service.binaries import temporal_cli, temporal_test_server
+from service.cases import start_case
 from service.demo import DemoRun, drive_together, start_demo_cases
+from service.driver import Driver, Script, organisation_actor
+from service.people import early_retiree
 from service.settings import Settings
 from service.temporal import data_converter, runtime
 from worker import DepartmentSystems, build_worker
@@ -53,6 +63,7 @@ def add_demo_command(sub: Any) -> None:
 def run_demo(args: argparse.Namespace, out: IO[str]) -> int:
     runs, histories = asyncio.run(_demo(args.record_histories is not None))
     if args.record_histories is not None:
+        histories[LIVE_LABEL] = asyncio.run(_live_history())
         args.record_histories.mkdir(parents=True, exist_ok=True)
         for label, history in histories.items():
             (args.record_histories / f"{label}.json").write_text(history, encoding="utf-8")
@@ -84,6 +95,71 @@ def run_demo(args: argparse.Namespace, out: IO[str]) -> int:
             out,
         )
     return 0
+
+
+# The time-skipping server has no custom search attributes, so the demo's cases publish none;
+# this case runs on a real dev server, which has them, so the corpus replays the projector's
+# search-attribute upserts too. Illness early retirement next month: done in seconds on the real
+# clock (service.people).
+LIVE_LABEL = "illness-search-attributes"
+
+
+@contextlib.contextmanager
+def _banner_to_stderr() -> Iterator[None]:
+    """The dev server prints its banner on the stdout it inherits, which would corrupt
+    ``--json``; it is spawned while file descriptor 1 points at stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+async def _live_history() -> str:
+    """The history of one case run to completion on a dev server with search attributes."""
+    policy = load_policy()
+    with tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder:
+        url = f"sqlite:///{folder}/demo.db"
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        with _banner_to_stderr():
+            env = await WorkflowEnvironment.start_local(
+                data_converter=demo_data_converter(),
+                dev_server_existing_path=temporal_cli(),
+                search_attributes=search.ALL,
+                dev_server_log_level="error",
+                runtime=runtime(),
+            )
+        try:
+            task_queue = f"demo-{uuid.uuid4().hex[:8]}"
+            person, declaration = early_retiree(0, organisation="demo-employer")
+            seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+            with ThreadPoolExecutor(max_workers=16) as executor:
+                systems = DepartmentSystems.in_database(sessions)
+                async with build_worker(env.client, task_queue, systems, executor):
+                    started = await start_case(
+                        env.client,
+                        person=person,
+                        policy=policy,
+                        secret=SECRET,
+                        task_queue=task_queue,
+                        declaration=declaration,
+                        declared_by=organisation_actor(person),
+                        request_id="declare-live",
+                    )
+                    driver = Driver(
+                        started.handle, person, started.person_key, Script(declaration=declaration)
+                    )
+                    await driver.run(timeout=120)
+                    await started.handle.result()
+                    return (await started.handle.fetch_history()).to_json()
+        finally:
+            await env.shutdown()
+            engine.dispose()
 
 
 async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:

@@ -43,8 +43,8 @@ def test_the_demo_runs_every_path_to_completion(tmp_path: Path) -> None:
     assert any(e.startswith("late declaration") for e in roster)
     returned = [e["event"] for e in events if e["case"] == "returned-for-correction"]
     assert any("return: archive pages" in e for e in returned)
-    # A recorded history per case, readable by the replay test.
-    assert {p.stem for p in tmp_path.glob("*.json")} == PATHS
+    # A recorded history per case, plus the dev-server case with search attributes.
+    assert {p.stem for p in tmp_path.glob("*.json")} == PATHS | {"illness-search-attributes"}
 
 
 def test_the_demo_prints_a_readable_story() -> None:
