@@ -61,22 +61,31 @@ class Projecting(CaseLedger):
     def _publish(self, snapshot: CaseSnapshot) -> None:
         """Search attributes and the Temporal UI's current details (no personal data)."""
         if self._input.search_attributes:
-            pending = [d.value for d in snapshot.pending_departments()]
-            due = snapshot.next_due()
-            updates: list[SearchAttributeUpdate[Any]] = [
-                search.STAGE.value_set(snapshot.stage.value),
-                search.REGION.value_set(snapshot.region_code),
-                search.PENDING_DEPARTMENTS.value_set(pending),
-                search.RETIREMENT_MONTH.value_set(str(snapshot.deadlines.retirement_month)),
-                search.OVERDUE.value_set(snapshot.is_overdue()),
-            ]
-            if due is not None:
-                updates.append(
-                    search.NEXT_DEADLINE.value_set(
-                        datetime.combine(due, datetime.min.time(), CHINA_TZ)
-                    )
-                )
-            else:
-                updates.append(search.NEXT_DEADLINE.value_unset())
-            workflow.upsert_search_attributes(updates)
+            updates = _search_attributes(snapshot)
+            if workflow.patched(CHANGED_SEARCH_ATTRIBUTES_ONLY):
+                # Only what differs from what the case already carries (the SDK keeps
+                # ``info().typed_search_attributes`` current): about a third of a case's
+                # projections change none, and each upsert is an event and a billable action.
+                current = workflow.info().typed_search_attributes
+                updates = [u for u in updates if current.get(u.key) != u.value]
+            if updates:
+                workflow.upsert_search_attributes(updates)
         workflow.set_current_details(self._details_markdown(snapshot))
+
+
+# Patch id (docs/versioning.md): cases started before it upsert all six attributes every time.
+CHANGED_SEARCH_ATTRIBUTES_ONLY = "search-attributes-changed-only-2026-12"
+
+
+def _search_attributes(snapshot: CaseSnapshot) -> list[SearchAttributeUpdate[Any]]:
+    due = snapshot.next_due()
+    return [
+        search.STAGE.value_set(snapshot.stage.value),
+        search.REGION.value_set(snapshot.region_code),
+        search.PENDING_DEPARTMENTS.value_set([d.value for d in snapshot.pending_departments()]),
+        search.RETIREMENT_MONTH.value_set(str(snapshot.deadlines.retirement_month)),
+        search.OVERDUE.value_set(snapshot.is_overdue()),
+        search.NEXT_DEADLINE.value_set(datetime.combine(due, datetime.min.time(), CHINA_TZ))
+        if due is not None
+        else search.NEXT_DEADLINE.value_unset(),
+    ]

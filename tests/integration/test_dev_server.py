@@ -177,6 +177,29 @@ async def test_search_attributes_updates_and_read_model(
                     if e.HasField("workflow_execution_update_accepted_event_attributes")
                 ]
                 assert len(accepted) == 1  # the refused update left no trace
+                _assert_upserts_change_something(history.events)
                 await handle.terminate("test over")
     finally:
         engine.dispose()
+
+
+def _assert_upserts_change_something(events: list[Any]) -> None:
+    """Every search-attribute upsert sets only attributes whose value changes (an unchanged
+    one is an event and a billable action for nothing), and at least one."""
+    held = {
+        name: payload.data
+        for name, payload in events[
+            0
+        ].workflow_execution_started_event_attributes.search_attributes.indexed_fields.items()
+    }
+    upserts = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        for e in events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    assert upserts
+    for fields in upserts:
+        assert fields, "an upsert that sets nothing"
+        for name, payload in fields.items():
+            assert held.get(name) != payload.data, f"{name} upserted unchanged"
+            held[name] = payload.data

@@ -34,6 +34,7 @@ def test_the_latest_recording_covers_every_path() -> None:
         "no-employer",
         "returned-for-correction",
         "roster-start",
+        "illness-search-attributes",
     } <= names
 
 
