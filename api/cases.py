@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -21,6 +22,7 @@ from api.auth import Principal
 from api.deps import ApiContext
 from api.problems import Problem, refusal_problem
 from api.queries import record_action
+from api.timing import waiting_for_temporal
 from contracts.case import Actor, Role
 from contracts.workflow import CaseOutcome, CaseSnapshot, CaseStatus
 from db.models import CaseRow
@@ -46,12 +48,18 @@ def handle(ctx: ApiContext, case_id: str) -> CaseHandle:
 
 
 def row_facts(db: Session, case_id: str) -> CaseFacts | None:
-    """The facts of a case as the read model has them (``None``: not projected yet)."""
-    row = db.get(CaseRow, case_id)
+    """The facts of a case as the read model has them (``None``: not projected yet). Only these
+    columns: the row also holds the case's whole snapshot as JSON, which took most of a
+    decision's own time in the API to load and parse."""
+    row = db.execute(
+        select(
+            CaseRow.region_code, CaseRow.organisation, CaseRow.person_key, CaseRow.closed_at
+        ).where(CaseRow.case_id == case_id)
+    ).one_or_none()
     if row is None:
         return None
-    closed = row.closed_at is not None
-    return CaseFacts(case_id, row.region_code, row.organisation, row.person_key, closed)
+    region_code, organisation, key, closed_at = row
+    return CaseFacts(case_id, region_code, organisation, key, closed_at is not None)
 
 
 def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
@@ -93,7 +101,8 @@ async def ask(case: CaseHandle, query: Callable[[RetirementCase], T]) -> T:
     pause = 0.1
     while True:
         try:
-            return await case.query(query)
+            async with waiting_for_temporal():
+                return await case.query(query)
         except RPCError as err:
             if err.status is not RPCStatusCode.RESOURCE_EXHAUSTED or loop.time() > deadline:
                 raise
@@ -153,9 +162,10 @@ async def send(
 ) -> CaseStatus:
     """Send an Update; a validator's refusal becomes its HTTP problem (and an audit entry)."""
     try:
-        result: CaseStatus = await handle(ctx, facts.case_id).execute_update(
-            update, request, id=update_id
-        )
+        async with waiting_for_temporal():
+            result: CaseStatus = await handle(ctx, facts.case_id).execute_update(
+                update, request, id=update_id
+            )
         return result
     except WorkflowUpdateFailedError as err:
         cause = err.cause

@@ -38,6 +38,7 @@ from api.schemas import (
     ResubmitBody,
     SettleBody,
 )
+from api.timing import waiting_for_temporal
 from contracts.case import Actor, Person, Role
 from contracts.identity import person_key
 from contracts.workflow import (
@@ -108,18 +109,20 @@ async def declare(
             return closed_cases(db, person_key(person.id_number, ctx.settings.case_secret))
 
     async def apply() -> tuple[int, Any]:
-        started = await start_case(
-            ctx.client,
-            first_generation=1 + await asyncio.to_thread(closed),
-            person=person,
-            policy=ctx.policy,
-            secret=ctx.settings.case_secret,
-            task_queue=ctx.settings.temporal_task_queue,
-            declaration=body.declaration,
-            declared_by=actor,
-            request_id=rid,
-            search_attributes=ctx.settings.temporal_search_attributes,
-        )
+        generation = 1 + await asyncio.to_thread(closed)
+        async with waiting_for_temporal():
+            started = await start_case(
+                ctx.client,
+                first_generation=generation,
+                person=person,
+                policy=ctx.policy,
+                secret=ctx.settings.case_secret,
+                task_queue=ctx.settings.temporal_task_queue,
+                declaration=body.declaration,
+                declared_by=actor,
+                request_id=rid,
+                search_attributes=ctx.settings.temporal_search_attributes,
+            )
         if started.created:
             status = await ask(started.handle, RetirementCase.status)
             return 201, CaseCreated(case_id=started.case_id, created=True, status=status)

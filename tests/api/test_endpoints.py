@@ -707,6 +707,12 @@ async def test_correction_without_a_change_is_a_422(api: Api) -> None:
 # ---- decisions, claims, assignment -------------------------------------------------------------
 
 
+def _server_timing(response: httpx.Response) -> dict[str, float]:
+    """``temporal;dur=12.3, app;dur=4.5`` -> {"temporal": 12.3, "app": 4.5}."""
+    parts = (item.strip().split(";dur=") for item in response.headers["server-timing"].split(","))
+    return {name: float(value) for name, value in parts}
+
+
 async def test_decisions(api: Api) -> None:
     employer = _employer(api, _org())
     case_id, _ = await _declare(api, employer)
@@ -733,9 +739,13 @@ async def test_decisions(api: Api) -> None:
     approved = await api.http.post(url, json={"outcome": "approve"}, headers=keyed)
     assert approved.status_code == 200, approved.text
     assert task["task_id"] not in [t["id"] for t in approved.json()["open_tasks"]]
+    # The time spent waiting for the workflow and the API's own, apart (api/timing.py).
+    spent = _server_timing(approved)
+    assert spent["temporal"] > 0 and spent["app"] >= 0
     replayed = await api.http.post(url, json={"outcome": "approve"}, headers=keyed)
     assert replayed.status_code == 200
     assert replayed.json() == approved.json()
+    assert _server_timing(replayed)["temporal"] == 0  # answered from the idempotency record
     stale = await api.http.post(url, json={"outcome": "approve"}, headers=hr)
     assert_problem(stale, 409, slug="stale-decision", detail="done already")
 
