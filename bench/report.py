@@ -76,11 +76,21 @@ def table(summary: dict[str, Any]) -> str:
         rows.append((t.label, f"{value:g}", t.text(), "yes" if t.met(value) else "NO"))
     tp = summary["throughput"]
     rows.append(("", "", "", ""))
+    if "api_p50_overhead_unpaired_ms" in summary:
+        rows.append(
+            (
+                "API overhead unpaired p50/p99 (ms)",
+                f"{summary['api_p50_overhead_unpaired_ms']:g} / "
+                f"{summary['api_p99_overhead_unpaired_ms']:g}",
+                "",
+                "",
+            )
+        )
     rows.append((f"throughput: project, {tp['cases']} cases/s", f"{tp['project_per_s']:g}", "", ""))
     rows.append((f"throughput: raw, {tp['cases']} cases/s", f"{tp['raw_per_s']:g}", "", ""))
     for clerks, kinds in summary["latency"].items():
         for kind, figures in kinds.items():
-            if kind == "overhead":
+            if kind in ("overhead", "unpaired"):
                 continue
             rows.append(
                 (

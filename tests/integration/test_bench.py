@@ -23,4 +23,8 @@ def test_a_tiny_bench_run_yields_every_figure(tmp_path: Path) -> None:
     assert written["cost"]["raw"]["steps"] > 0
     assert written["scale"]["inbox_total"] >= 100
     assert set(written["latency"]) == {"1", "3"}
+    for clerks, kinds in written["latency"].items():
+        # One paired overhead per API decision, and going through HTTP always costs something.
+        assert kinds["api_own"]["n"] == kinds["api"]["n"], clerks
+        assert 0 < kinds["overhead"]["p50_ms"] < kinds["api"]["p50"], clerks
     assert "throughput ratio" in table(summary)
