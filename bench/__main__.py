@@ -27,6 +27,7 @@ from bench.cost import by_type, case_cost, mean_cost
 from bench.raw import plan_from_history
 from bench.report import machine, table, verdicts
 from bench.rig import Rig, rig
+from bench.stats import cpu_seconds
 
 POLL = 0.1  # seconds between a driver's looks at a busy case, the same for both sides
 
@@ -91,10 +92,20 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
         # drifts during the phase falls on both sides alike.
         _say(f"throughput: {config.cases} cases a side, project-raw-raw-project")
         first, second = config.cases // 2, config.cases - config.cases // 2
-        project = await throughput.project(r, take(first), first, POLL)
-        raw = await throughput.raw(r, plan, first, POLL)
-        raw = raw.plus(await throughput.raw(r, plan, second, POLL))
-        project = project.plus(await throughput.project(r, take(second), second, POLL))
+        processes = {
+            "worker": r.worker_pid,
+            "raw_worker": r.raw_worker.pid,
+            "server": r.server_pid,
+            "driver": os.getpid(),  # this process: the drivers and the client, alike for both
+        }
+        cpu = {"project": CpuUse(processes), "raw": CpuUse(processes)}
+        with cpu["project"]:
+            project = await throughput.project(r, take(first), first, POLL)
+        with cpu["raw"]:
+            raw = await throughput.raw(r, plan, first, POLL)
+            raw = raw.plus(await throughput.raw(r, plan, second, POLL))
+        with cpu["project"]:
+            project = project.plus(await throughput.project(r, take(second), second, POLL))
         summary["throughput"] = {
             "cases": config.cases,
             "project_seconds": project.seconds,
@@ -105,6 +116,8 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
             "raw_activities": plan.activities,
             "raw_updates": plan.updates,
             "poll_seconds": POLL,
+            # Where the time goes: CPU milliseconds per case of each process, for each side.
+            "cpu_ms_per_case": {side: use.per_case(config.cases) for side, use in cpu.items()},
         }
         summary["throughput_ratio"] = round(project.per_second / raw.per_second, 3)
 
@@ -161,6 +174,26 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
     summary["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     summary["seconds"] = round(time.monotonic() - started, 1)
     return summary
+
+
+class CpuUse:
+    """CPU time the given processes spend inside ``with`` blocks (summed over blocks)."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.used = dict.fromkeys(pids, 0.0)
+        self._at: dict[str, float] = {}
+
+    def __enter__(self) -> CpuUse:
+        self._at = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for name, pid in self.pids.items():
+            self.used[name] += cpu_seconds(pid) - self._at[name]
+
+    def per_case(self, cases: int) -> dict[str, float]:
+        return {name: round(1000 * used / cases, 1) for name, used in self.used.items()}
 
 
 def _save(config: Config, summary: dict[str, Any]) -> None:

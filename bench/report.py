@@ -88,6 +88,16 @@ def table(summary: dict[str, Any]) -> str:
         )
     rows.append((f"throughput: project, {tp['cases']} cases/s", f"{tp['project_per_s']:g}", "", ""))
     rows.append((f"throughput: raw, {tp['cases']} cases/s", f"{tp['raw_per_s']:g}", "", ""))
+    for side, used in tp.get("cpu_ms_per_case", {}).items():
+        worker = used["worker"] if side == "project" else used["raw_worker"]
+        rows.append(
+            (
+                f"CPU ms per case, {side}: worker / server / driver",
+                f"{worker:g} / {used['server']:g} / {used['driver']:g}",
+                "",
+                "",
+            )
+        )
     for clerks, kinds in summary["latency"].items():
         for kind, figures in kinds.items():
             if kind in ("overhead", "unpaired"):

@@ -18,7 +18,8 @@ from temporalio.client import Client
 
 from bench.people import EMPLOYER
 from contracts.case import Actor, Declaration, Person, Role
-from db.models import TaskRow
+from contracts.workflow import CaseSnapshot
+from db.models import CaseRow, TaskRow
 from db.scratch import scratch_database
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
@@ -53,6 +54,10 @@ class Rig:
         return _pid(self.cluster.worker)
 
     @property
+    def server_pid(self) -> int:
+        return _pid(self.cluster.server)
+
+    @property
     def api_pid(self) -> int:
         return _pid(self.cluster.api)
 
@@ -68,6 +73,12 @@ class Rig:
             declared_by=EMPLOYER_ACTOR,
             request_id=f"declare-{who.id_number[-8:]}",
         )
+
+    def projected(self, case_id: str) -> CaseSnapshot | None:
+        """The case as the read model has it (``None`` before its first projection)."""
+        with self.sessions() as db:
+            stored = db.scalar(select(CaseRow.snapshot).where(CaseRow.case_id == case_id))
+        return None if stored is None else CaseSnapshot.model_validate(stored)
 
     def open_tasks(self, kind: str) -> int:
         """Open tasks of ``kind`` in the read model."""

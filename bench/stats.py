@@ -1,8 +1,9 @@
-"""Small measuring helpers: percentiles, a process's resident memory, file sizes."""
+"""Small measuring helpers: percentiles, a process's resident memory and CPU time, file sizes."""
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,3 +41,9 @@ def rss_mb(pid: int) -> float:
 def files_mb(*paths: Path) -> float:
     """The combined size of the files that exist among ``paths``, in MB."""
     return round(sum(p.stat().st_size for p in paths if p.exists()) / 1e6, 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a live process has used so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -1,11 +1,13 @@
 """Throughput: N complete cases through the project's workflow against N runs of the raw
 baseline with the same activities and updates, on the same server in the same run.
 
-Both are driven the same way, as fast as the engine takes them: a driver per case queries the
-workflow's state, sends the update it is waiting for at once, and otherwise looks again after
-``poll`` seconds. The project's driver is ``service.driver.Driver`` (the Updates the API sends,
-approve everything); department activities run in the project's worker process, the baseline's
-no-op activities in its own worker process.
+Both are driven the same way, as fast as the engine takes them: a driver per case looks at the
+case's state, sends the update it is waiting for at once, and otherwise looks again after
+``poll`` seconds. Each looks where its clients would: the project's driver
+(``service.driver.Driver``: the Updates the API sends, approve everything) reads the read model,
+as the API does, which the workflow writes before it answers an update; the baseline has nothing
+but its workflow, so its driver queries it. Department activities run in the project's worker
+process, the baseline's no-op activities in its own worker process.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
@@ -56,7 +59,13 @@ async def project(rig: Rig, first_serial: int, cases: int, poll: float) -> Run:
     async def one(index: int) -> str:
         who, declaration = cast[index]
         started = await rig.start(who, declaration)
-        driver = Driver(started.handle, who, started.person_key, Script(declaration=declaration))
+        driver = Driver(
+            started.handle,
+            who,
+            started.person_key,
+            Script(declaration=declaration),
+            look=partial(asyncio.to_thread, rig.projected, started.case_id),
+        )
         deadline = time.monotonic() + CASE_TIMEOUT
         while True:
             result = await driver.step(None)

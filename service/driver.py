@@ -93,12 +93,17 @@ class Driver:
     seen: dict[TaskKind, int] = field(default_factory=dict)
     last: CaseSnapshot | None = None
     answered: list[str] = field(default_factory=list)  # request ids of decisions accepted
+    # Where the people see the case, as the API's clients do: the read model (``None`` while
+    # the case is not projected yet). Without it, or before the first projection, the workflow
+    # is queried, which costs the worker a workflow task per look.
+    look: Callable[[], Awaitable[CaseSnapshot | None]] | None = None
     _ready_at: datetime | None = None
 
     async def step(self, now: datetime | None) -> Step | Waiting:
         """Act on one open task if possible. ``now`` is the server's clock when it can be moved
         (time skipping), ``None`` on a real server where it moves by itself."""
-        snap = await self.handle.query(RetirementCase.progress)
+        seen = await self.look() if self.look is not None else None
+        snap = seen if seen is not None else await self.handle.query(RetirementCase.progress)
         self.last = snap
         if snap.stage.terminal or (self.until is not None and _reached(snap.stage, self.until)):
             return Step.DONE
