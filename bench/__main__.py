@@ -10,7 +10,6 @@ in one run on free ports; prints a table and writes ``var/bench/summary.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -28,6 +27,7 @@ from bench.raw import plan_from_history
 from bench.report import machine, table, verdicts
 from bench.rig import Rig, rig
 from bench.stats import cpu_seconds
+from service.cluster import run_stoppable
 
 POLL = 0.1  # seconds between a driver's looks at a busy case, the same for both sides
 
@@ -239,7 +239,7 @@ def parse(argv: list[str]) -> Config:
 def run(config: Config) -> dict[str, Any]:
     """One whole run in a temporary folder; the summary is written to ``config.out``."""
     with tempfile.TemporaryDirectory(prefix="retirement-bench-") as name:
-        summary = asyncio.run(measure(config, Path(name)))
+        summary = run_stoppable(measure(config, Path(name)))
     _save(config, summary)
     return summary
 
@@ -254,6 +254,8 @@ def main() -> None:
     except Exception as exc:  # a failed run says why in one place, then exits non-zero
         print(f"bench failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = 1
+    except SystemExit as stopped:  # SIGTERM or SIGINT: the processes have been stopped
+        code = stopped.code if isinstance(stopped.code, int) else 1
     # After Temporal's Rust core has run, CPython may crash while finalising.
     sys.stdout.flush()
     sys.stderr.flush()

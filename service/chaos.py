@@ -36,7 +36,7 @@ from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from policies import load_policy
 from service.cases import start_case
-from service.cluster import Cluster
+from service.cluster import Cluster, run_stoppable
 from service.driver import Driver, Script, Step, Waiting
 from service.exactly_once import Verdict, activity_retries, verdict
 from service.faults import department_outage, drop_connections, unnamed
@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=4)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="postgres")
     args = parser.parse_args()
-    figures = asyncio.run(run(cases=args.cases, kills=args.kills, database=args.database))
+    figures = run_stoppable(run(cases=args.cases, kills=args.kills, database=args.database))
     report: dict[str, Any] = {**asdict(figures), "ok": figures.ok}
     print(json.dumps(report, indent=2, ensure_ascii=False))
     sys.stdout.flush()

@@ -9,14 +9,16 @@ mints bearer tokens for the people the run plays.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from api.devauth import ensure_dev_keys, mint
 from contracts import search
@@ -26,6 +28,8 @@ from service.settings import Settings
 
 # A throwaway key ring: the run's payloads are encrypted as in production, with a key that
 # protects nothing.
+T = TypeVar("T")
+
 KEYS = '{"run-1": "Y2hhb3MtcnVuLXBheWxvYWQta2V5LTMyLWJ5dGVzISE="}'
 
 
@@ -141,6 +145,27 @@ class Cluster:
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``, where SIGTERM or SIGINT cancels the run, so the ``finally`` blocks
+    that stop a cluster's processes run. Without it a run that was told to stop died at once and
+    left its dev server, worker and API running. Exits with 143 when stopped so."""
+
+    async def guarded() -> T:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - asyncio.run always runs this in a task
+            raise RuntimeError("not running in a task")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        return await main
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        print("stopped: the run's processes were shut down", file=sys.stderr, flush=True)
+        raise SystemExit(128 + signal.SIGTERM) from None
 
 
 def _kill(process: subprocess.Popen[bytes] | None) -> None:

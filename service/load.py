@@ -51,7 +51,7 @@ from db.models import CaseRow
 from db.scratch import scratch_database
 from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
-from service.cluster import Cluster
+from service.cluster import Cluster, run_stoppable
 from service.exactly_once import Verdict, verdict
 from service.people import early_retirees
 from service.temporal import connect
@@ -441,7 +441,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="postgres")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for the clerks' work")
     args = parser.parse_args(argv)
-    figures = asyncio.run(run(args.cases, args.clerks, args.database, args.timeout))
+    figures = run_stoppable(run(args.cases, args.clerks, args.database, args.timeout))
     print(json.dumps(figures.report(), indent=2, ensure_ascii=False))
     sys.stdout.flush()
     os._exit(0 if figures.ok else 1)
