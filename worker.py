@@ -196,7 +196,8 @@ def build_worker(
 async def run(settings: Settings) -> None:
     configure_runtime(settings.worker_metrics_address)
     client = await connect(settings)
-    engine = make_engine(settings.database_url)
+    # Activities and the projections (local activities) share the executor's threads.
+    engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
     sessions = make_sessionmaker(engine)
     systems = DepartmentSystems.in_database(sessions)
     sweeps = sweep_activities(client, settings, sessions, systems.notifier)

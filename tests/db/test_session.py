@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
+from threading import Barrier
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,3 +138,29 @@ def test_timestamps_must_be_aware_and_come_back_in_utc(sessions: sessionmaker[Se
 
 def test_engine_fixture_matches_the_backend(engine: Engine, backend: str) -> None:
     assert engine.dialect.name == backend
+
+
+def test_a_postgresql_pool_keeps_one_connection_per_thread(database_url: str) -> None:
+    """Sessions on as many threads as the pool holds reuse its connections: none is opened and
+    closed per session (each would be a new PostgreSQL server process)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite opens no server connections")
+    threads = 8
+    engine = make_engine(database_url, pool_size=threads)
+    opened: list[int] = []
+    event.listen(engine, "connect", lambda *_: opened.append(1))
+    together = Barrier(threads)
+
+    def work() -> None:
+        for _ in range(5):
+            with engine.connect() as connection:
+                together.wait(timeout=10)  # all threads hold a connection at once
+                connection.execute(text("SELECT 1"))
+
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(work) for _ in range(threads)]:
+                future.result()
+    finally:
+        engine.dispose()
+    assert len(opened) == threads
