@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -183,7 +183,7 @@ async def test_search_attributes_updates_and_read_model(
         engine.dispose()
 
 
-def _assert_upserts_change_something(events: list[Any]) -> None:
+def _assert_upserts_change_something(events: Sequence[Any]) -> None:
     """Every search-attribute upsert sets only attributes whose value changes (an unchanged
     one is an event and a billable action for nothing), and at least one."""
     held = {
