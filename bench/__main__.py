@@ -134,7 +134,7 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
 
         _save(config, summary)
         _say("latency: warm-up, then 1 clerk")
-        await latency.warm_up(r, take(latency.cases_needed(1, 3)), http)
+        await latency.warm_up(r, take(latency.warm_up_cases(config.clerks)), config.clerks, http)
         one = await latency.measure(
             r, take(latency.cases_needed(1, config.samples)), 1, config.samples, http
         )

@@ -181,10 +181,17 @@ async def measure(
     return {kind: summary_ms(values) for kind, values in {**samples, OWN: own}.items()}
 
 
-async def warm_up(rig: Rig, first_serial: int, http: httpx.AsyncClient) -> None:
-    """A few untimed decisions of each kind: first-call costs (imports, connections, caches) are
-    not what a clerk sees in a running service."""
+async def warm_up(rig: Rig, first_serial: int, clerks: int, http: httpx.AsyncClient) -> None:
+    """Untimed decisions of each kind, by one clerk and then by ``clerks`` at once: first-call
+    costs (imports, caches, and the connections a pool opens when that many requests first
+    arrive together — on PostgreSQL a new server process each) are not what a clerk sees in a
+    running service."""
     await measure(rig, first_serial, 1, 3, http)
+    await measure(rig, first_serial + cases_needed(1, 3), clerks, 1, http)
+
+
+def warm_up_cases(clerks: int) -> int:
+    return cases_needed(1, 3) + cases_needed(clerks, 1)
 
 
 def cases_needed(clerks: int, rounds: int) -> int:
