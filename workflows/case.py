@@ -167,6 +167,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             self._restore(state)
         self._audit: list[AuditEntry] = []
         self._projected_version = 0
+        self._published = {}  # search attributes upserted by this run (workflows/projection.py)
         self._draining = False
         self._replan()
         if state is None:

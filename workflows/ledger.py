@@ -198,6 +198,7 @@ class CaseLedger:
     _version: int
     _audit: list[AuditEntry]
     _projected_version: int
+    _published: dict[str, object]
     _draining: bool
 
     def _restore(self, state: CaseState) -> None:

@@ -63,11 +63,14 @@ class Projecting(CaseLedger):
         if self._input.search_attributes:
             updates = _search_attributes(snapshot)
             if workflow.patched(CHANGED_SEARCH_ATTRIBUTES_ONLY):
-                # Only what differs from what the case already carries (the SDK keeps
-                # ``info().typed_search_attributes`` current): about a third of a case's
-                # projections change none, and each upsert is an event and a billable action.
-                current = workflow.info().typed_search_attributes
-                updates = [u for u in updates if current.get(u.key) != u.value]
+                # Only what differs from what this run has upserted before: about a third of a
+                # case's projections change none, and each upsert is an event and a billable
+                # action. Compared with the run's own record, never with
+                # ``info().typed_search_attributes``: a worker replaying the case after a crash
+                # does not start from the same attributes, and the upserts then differed from
+                # the history (a non-determinism error found by the chaos run).
+                updates = [u for u in updates if self._published.get(u.key.name, _NEVER) != u.value]
+                self._published.update((u.key.name, u.value) for u in updates)
             if updates:
                 workflow.upsert_search_attributes(updates)
         workflow.set_current_details(self._details_markdown(snapshot))
@@ -75,6 +78,7 @@ class Projecting(CaseLedger):
 
 # Patch id (docs/versioning.md): cases started before it upsert all six attributes every time.
 CHANGED_SEARCH_ATTRIBUTES_ONLY = "search-attributes-changed-only-2026-12"
+_NEVER = object()  # an attribute this run has not upserted yet
 
 
 def _search_attributes(snapshot: CaseSnapshot) -> list[SearchAttributeUpdate[Any]]:
