@@ -3,8 +3,8 @@
 ``update-during-projection.json`` comes from a chaos run on 2026-11-30 (encrypted with the
 throwaway key of ``service.cluster.KEYS``). In one workflow task the worker resolved the provident
 fund's account step — which opened the task ``fund-withdrawal-7`` — and ran the read-model
-projection as a local activity; the clerk's decision on that task (sent after a query had shown
-it) arrived while the local activity held the task open and was accepted in a second activation.
+projection as a local activity; the clerk's decision on that task arrived while the local activity
+held the task open and was accepted in a second activation.
 Replaying, the SDK hands the update to the same activation as the step's result and runs the
 update handler first: the task does not exist yet (``KeyError``), or, with handlers that wait for
 it, the update's acceptance comes before the projector's upsert and the replay is
