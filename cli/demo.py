@@ -19,12 +19,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.output import print_json, print_table
 from contracts import search
-from db.migrate import upgrade
+from db.scratch import sqlite_database
 from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
@@ -105,6 +106,20 @@ LIVE_LABEL = "illness-search-attributes"
 
 
 @contextlib.contextmanager
+def _demo_database() -> Iterator[sessionmaker[Session]]:
+    """Sessions on a throwaway migrated SQLite database (``db.scratch``) for one demo run."""
+    with (
+        tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder,
+        sqlite_database(Path(folder)) as url,
+    ):
+        engine = make_engine(url)
+        try:
+            yield make_sessionmaker(engine)
+        finally:
+            engine.dispose()
+
+
+@contextlib.contextmanager
 def _banner_to_stderr() -> Iterator[None]:
     """The dev server prints its banner on the stdout it inherits, which would corrupt
     ``--json``; it is spawned while file descriptor 1 points at stderr."""
@@ -121,11 +136,7 @@ def _banner_to_stderr() -> Iterator[None]:
 async def _live_history() -> str:
     """The history of one case run to completion on a dev server with search attributes."""
     policy = load_policy()
-    with tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder:
-        url = f"sqlite:///{folder}/demo.db"
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
+    with _demo_database() as sessions:
         with _banner_to_stderr():
             env = await WorkflowEnvironment.start_local(
                 data_converter=demo_data_converter(),
@@ -159,16 +170,11 @@ async def _live_history() -> str:
                     return (await started.handle.fetch_history()).to_json()
         finally:
             await env.shutdown()
-            engine.dispose()
 
 
 async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:
     policy = load_policy()
-    with tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder:
-        url = f"sqlite:///{folder}/demo.db"
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
+    with _demo_database() as sessions:
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=demo_data_converter(),
             test_server_existing_path=temporal_test_server(),
@@ -204,5 +210,4 @@ async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:
                             histories[run.case.label] = history.to_json()
         finally:
             await env.shutdown()
-            engine.dispose()
     return runs, histories
