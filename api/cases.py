@@ -26,6 +26,7 @@ from api.timing import waiting_for_temporal
 from contracts.case import Actor, Role
 from contracts.workflow import CaseOutcome, CaseSnapshot, CaseStatus
 from db.models import CaseRow
+from db.read_model import stored_snapshot
 from workflows.case import RetirementCase
 
 CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
@@ -69,8 +70,7 @@ def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
 
 def _row_snapshot(ctx: ApiContext, case_id: str) -> CaseSnapshot | None:
     with ctx.read_sessions() as db:
-        row = db.get(CaseRow, case_id)
-        return None if row is None else CaseSnapshot.model_validate(row.snapshot)
+        return stored_snapshot(db, case_id)
 
 
 async def case_facts(

@@ -19,7 +19,8 @@ from temporalio.client import Client
 from bench.people import EMPLOYER
 from contracts.case import Actor, Declaration, Person, Role
 from contracts.workflow import CaseSnapshot
-from db.models import CaseRow, TaskRow
+from db.models import TaskRow
+from db.read_model import stored_snapshot
 from db.scratch import scratch_database
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
@@ -77,8 +78,7 @@ class Rig:
     def projected(self, case_id: str) -> CaseSnapshot | None:
         """The case as the read model has it (``None`` before its first projection)."""
         with self.sessions() as db:
-            stored = db.scalar(select(CaseRow.snapshot).where(CaseRow.case_id == case_id))
-        return None if stored is None else CaseSnapshot.model_validate(stored)
+            return stored_snapshot(db, case_id)
 
     def open_tasks(self, kind: str) -> int:
         """Open tasks of ``kind`` in the read model."""
