@@ -38,7 +38,7 @@ from policies import load_policy
 from service.cases import start_case
 from service.cluster import Cluster, run_stoppable
 from service.driver import Driver, Script, Step, Waiting
-from service.exactly_once import Verdict, activity_retries, verdict
+from service.exactly_once import Verdict, verdict
 from service.faults import department_outage, drop_connections, unnamed
 from service.people import early_retirees
 from service.temporal import connect
@@ -212,8 +212,8 @@ async def _run(
         figures.lost_decisions = sum(
             (d.handle.id, rid) not in applied for d in drivers for rid in d.answered
         )
-        figures.activity_retries = await activity_retries(client, (s.case_id for s in snapshots))
         figures.verdict = await verdict(client, sessions, snapshots)
+        figures.activity_retries = figures.verdict.activities.retries
     finally:
         cluster.stop()
         engine.dispose()

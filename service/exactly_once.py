@@ -1,5 +1,6 @@
-"""The checks that end a chaos or load run: every side effect exactly once, every decision the
-workflows applied in the audit log exactly once, and how many retries the faults cost."""
+"""The checks that end a chaos or load run: every side effect exactly once (every notice the
+workflows sent stored once), every decision the workflows applied in the audit log exactly once,
+and how many retries the faults cost."""
 
 from __future__ import annotations
 
@@ -102,10 +103,25 @@ def decision_audit(
     )
 
 
-async def activity_retries(client: Client, case_ids: Iterable[str]) -> dict[str, int]:
-    """Activity attempts beyond the first, per activity type, from the cases' histories (their
-    current runs): what the faults cost, and proof that they hit running work."""
+@dataclass(frozen=True)
+class ActivityTally:
+    """What the cases' histories (their current runs) say their activities did, per type."""
+
+    retries: dict[str, int]  # attempts beyond the first: what the faults cost, and proof that
+    # they hit running work
+    completed: dict[str, int]
+
+    @property
+    def notices_sent(self) -> int:
+        return self.completed.get(NOTIFY, 0)
+
+
+NOTIFY = "notifications.send"
+
+
+async def activity_tally(client: Client, case_ids: Iterable[str]) -> ActivityTally:
     retries: Counter[str] = Counter()
+    completed: Counter[str] = Counter()
     for case_id in case_ids:
         history = await client.get_workflow_handle(case_id).fetch_history()
         scheduled: dict[int, str] = {}
@@ -117,7 +133,10 @@ async def activity_retries(client: Client, case_ids: Iterable[str]) -> dict[str,
                 started = event.activity_task_started_event_attributes
                 if started.attempt > 1:
                     retries[scheduled.get(started.scheduled_event_id, "?")] += started.attempt - 1
-    return dict(sorted(retries.items()))
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                done = event.activity_task_completed_event_attributes
+                completed[scheduled.get(done.scheduled_event_id, "?")] += 1
+    return ActivityTally(retries=dict(sorted(retries.items())), completed=dict(completed))
 
 
 def _count(db: Session, column: Any) -> int:
@@ -136,6 +155,14 @@ class Verdict:
     decisions: DecisionAudit
     effects: SideEffects
     drift: list[str]
+    activities: ActivityTally
+
+    @property
+    def notices_lost_or_extra(self) -> int:
+        """Notices the workflows sent (their ``notifications.send`` steps completed) against the
+        rows stored: how many the runs' cases depend on the calendar (a deadline already past
+        on the day of the run sends an escalation), so the histories are the measure."""
+        return abs(self.effects.notifications - self.activities.notices_sent)
 
     @property
     def clean(self) -> bool:
@@ -143,6 +170,7 @@ class Verdict:
             self.decisions.doubled == 0
             and self.decisions.unaudited == 0
             and self.effects.duplicates == 0
+            and self.notices_lost_or_extra == 0
             and not self.drift
         )
 
@@ -150,10 +178,12 @@ class Verdict:
 async def verdict(
     client: Client, sessions: sessionmaker[Session], snapshots: list[CaseSnapshot]
 ) -> Verdict:
-    """The decisions against the audit log, the side effects, and ``reconcile``'s drift."""
+    """The decisions against the audit log, the side effects against the histories, and
+    ``reconcile``'s drift."""
     found = await reconcile(client, sessions, fetched={s.case_id: s for s in snapshots})
     return Verdict(
         decisions=decision_audit(sessions, snapshots),
         effects=side_effects(sessions),
         drift=[f"{d.case_id}: {d.problem}" for d in found],
+        activities=await activity_tally(client, (s.case_id for s in snapshots)),
     )

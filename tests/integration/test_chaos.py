@@ -44,7 +44,10 @@ async def test_cases_survive_crashes_outages_and_dropped_connections(
     assert verdict is not None
     assert verdict.effects.pension_awards == verdict.effects.fund_payouts == 6
     assert verdict.effects.duplicate_records == {}
-    assert verdict.effects.notifications == 6 * 4  # every notice sent, none twice
+    # Every notice the workflows sent is stored, none twice. How many depends on the day
+    # (a deadline already past when the case starts sends an escalation), so the histories
+    # count them: at least the rights notice and the completion notice of each case.
+    assert verdict.effects.notifications == verdict.activities.notices_sent >= 6 * 2
     assert verdict.effects.duplicate_notifications == 0
     assert verdict.decisions.applied == 36  # six per case, none lost, none twice
     assert verdict.decisions.doubled == verdict.decisions.unaudited == 0

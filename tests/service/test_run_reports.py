@@ -7,13 +7,14 @@ from collections import Counter
 from dataclasses import asdict
 
 from service.chaos import Figures
-from service.exactly_once import DecisionAudit, SideEffects, Verdict
+from service.exactly_once import ActivityTally, DecisionAudit, SideEffects, Verdict
 from service.load import LoadFigures
 
 VERDICT = Verdict(
     decisions=DecisionAudit(applied=6, doubled=0, unaudited=0),
     effects=SideEffects(1, 0, 1, 0, 4, 0, {}),
     drift=[],
+    activities=ActivityTally(retries={"a": 2}, completed={"notifications.send": 4}),
 )
 
 
@@ -27,6 +28,17 @@ def test_load_figures_print_as_json() -> None:
     assert report["declarations"] == {"conflict": 1, "created": 1}
     assert report["verdict"]["decisions"]["applied"] == 6
     assert report["ok"] is True
+
+
+def test_a_notice_sent_but_not_stored_fails_the_run() -> None:
+    lost = Verdict(
+        decisions=VERDICT.decisions,
+        effects=SideEffects(1, 0, 1, 0, 3, 0, {}),
+        drift=[],
+        activities=VERDICT.activities,
+    )
+    assert lost.notices_lost_or_extra == 1
+    assert not lost.clean
 
 
 def test_chaos_figures_print_as_json() -> None:
