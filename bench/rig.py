@@ -18,9 +18,7 @@ from temporalio.client import Client
 
 from bench.people import EMPLOYER
 from contracts.case import Actor, Declaration, Person, Role
-from contracts.workflow import CaseSnapshot
 from db.models import TaskRow
-from db.read_model import stored_snapshot
 from db.scratch import scratch_database
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
@@ -74,11 +72,6 @@ class Rig:
             declared_by=EMPLOYER_ACTOR,
             request_id=f"declare-{who.id_number[-8:]}",
         )
-
-    def projected(self, case_id: str) -> CaseSnapshot | None:
-        """The case as the read model has it (``None`` before its first projection)."""
-        with self.sessions() as db:
-            return stored_snapshot(db, case_id)
 
     def open_tasks(self, kind: str) -> int:
         """Open tasks of ``kind`` in the read model."""

@@ -16,7 +16,6 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import partial
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
@@ -24,7 +23,7 @@ from bench.people import people, seed
 from bench.raw import Phase, RawCase, RawPlan
 from bench.rig import Rig
 from contracts.workflow import CaseOutcome, Stage
-from service.driver import Driver, Script, Step
+from service.driver import Driver, Script, Step, read_model_look
 from workflows.case import RetirementCase
 
 CASE_TIMEOUT = 600.0
@@ -64,7 +63,7 @@ async def project(rig: Rig, first_serial: int, cases: int, poll: float) -> Run:
             who,
             started.person_key,
             Script(declaration=declaration),
-            look=partial(asyncio.to_thread, rig.projected, started.case_id),
+            look=read_model_look(rig.sessions, started.case_id),
         )
         deadline = time.monotonic() + CASE_TIMEOUT
         while True:

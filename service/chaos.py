@@ -37,7 +37,7 @@ from db.session import make_engine, make_sessionmaker
 from policies import load_policy
 from service.cases import start_case
 from service.cluster import Cluster, run_stoppable
-from service.driver import Driver, Script, Step, Waiting
+from service.driver import Driver, Script, Step, Waiting, read_model_look
 from service.exactly_once import Verdict, verdict
 from service.faults import department_outage, drop_connections, unnamed
 from service.people import early_retirees
@@ -127,7 +127,15 @@ async def _run(
                 declared_by=Actor(id="o", role=Role.EMPLOYER, organisation=ORGANISATION),
                 request_id=f"declare-{person.id_number[-6:]}",
             )
-            drivers.append(Driver(case.handle, person, case.person_key, Script()))
+            drivers.append(
+                Driver(
+                    case.handle,
+                    person,
+                    case.person_key,
+                    Script(),
+                    look=read_model_look(sessions, case.handle.id),
+                )
+            )
 
         async def kill_and_restart() -> None:
             rng = random.Random(7)  # noqa: S311 - a repeatable schedule, not security

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from contracts.case import Actor, Declaration, Department, Person, Role
@@ -32,6 +34,7 @@ from contracts.workflow import (
     Task,
     TaskKind,
 )
+from db.read_model import stored_snapshot
 from domain.timeline import CHINA_TZ
 from workflows.case import RetirementCase
 
@@ -39,6 +42,18 @@ Advance = Callable[[datetime], Awaitable[None]]
 CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
 
 _STAGE_ORDER = list(Stage)
+
+
+def read_model_look(
+    sessions: sessionmaker[Session], case_id: str
+) -> Callable[[], Awaitable[CaseSnapshot | None]]:
+    """A driver's look at the case in the read model, as the API's clients see it."""
+
+    def read() -> CaseSnapshot | None:
+        with sessions() as db:
+            return stored_snapshot(db, case_id)
+
+    return partial(asyncio.to_thread, read)
 
 
 def clerk_for(department: Department, region: str, *, at_counter: bool = False) -> Actor:
@@ -94,16 +109,26 @@ class Driver:
     last: CaseSnapshot | None = None
     answered: list[str] = field(default_factory=list)  # request ids of decisions accepted
     # Where the people see the case, as the API's clients do: the read model (``None`` while
-    # the case is not projected yet). Without it, or before the first projection, the workflow
-    # is queried, which costs the worker a workflow task per look.
+    # the case is not projected yet: nothing to act on then). Without it the workflow is
+    # queried, which only the time-skipping runs do, where no worker crashes. Acting on a
+    # query's answer on a real server is unsafe: a worker that has just taken over a crashed
+    # one's cases answers with the events still waiting for a workflow task already applied,
+    # and a decision sent then lands in that same task. Live, the worker applies it after
+    # those events; replaying, the SDK runs the update first, and the case can no longer be
+    # replayed (docs/reliability.md, tests/workflows/test_regressions.py).
     look: Callable[[], Awaitable[CaseSnapshot | None]] | None = None
     _ready_at: datetime | None = None
 
     async def step(self, now: datetime | None) -> Step | Waiting:
         """Act on one open task if possible. ``now`` is the server's clock when it can be moved
         (time skipping), ``None`` on a real server where it moves by itself."""
-        seen = await self.look() if self.look is not None else None
-        snap = seen if seen is not None else await self.handle.query(RetirementCase.progress)
+        if self.look is None:
+            snap = await self.handle.query(RetirementCase.progress)
+        else:
+            seen = await self.look()
+            if seen is None:
+                return Step.BUSY  # not projected yet
+            snap = seen
         self.last = snap
         if snap.stage.terminal or (self.until is not None and _reached(snap.stage, self.until)):
             return Step.DONE
@@ -138,16 +163,16 @@ class Driver:
             result = await self.step(await clock() if clock else None)
             if result is Step.ACTED:
                 continue
-            if self.last is None:  # step() always queries first
-                raise RuntimeError("no snapshot after a step")
-            if result is Step.DONE:
+            if result is Step.DONE and self.last is not None:
                 return self.last
-            if isinstance(result, Waiting):
+            if isinstance(result, Waiting) and self.last is not None:
                 if advance is None:
                     return self.last
                 await advance(result.until)
                 continue
             if loop.time() > deadline:
+                if self.last is None:
+                    raise TimeoutError(f"case {self.handle.id} not projected in {timeout} s")
                 return self.last
             await asyncio.sleep(poll)
 

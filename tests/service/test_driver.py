@@ -53,3 +53,32 @@ async def test_waits_for_office_hours_on_the_first_day_before_the_window() -> No
     result, sent = await _initiate_at(datetime(2026, 11, 30, 23, 59, tzinfo=CHINA_TZ))
     assert result == Waiting(datetime.combine(OPENS, time(9), CHINA_TZ))
     assert sent == []
+
+
+class _UnqueriedHandle(_Handle):
+    id = "case-1"
+
+    async def query(self, *_args: Any) -> None:
+        raise AssertionError("a driver with a read model must not act on a query's answer")
+
+
+async def test_a_driver_with_a_read_model_acts_only_on_what_is_projected() -> None:
+    """Acting on a query's answer after a worker crash made a case unreplayable (the chaos run
+    of 2026-11-30); the driver looks where the API's clients look, and waits while the case is
+    not projected."""
+    handle = _UnqueriedHandle()
+    person, _ = early_retiree(0, organisation="org-1")
+    seen: list[Any] = [None]
+
+    async def look() -> Any:
+        return seen[0]
+
+    driver = Driver(handle=handle, person=person, person_key="p", look=look)  # type: ignore[arg-type]
+    assert await driver.step(None) is Step.BUSY
+    assert driver.last is None and handle.sent == []
+    with pytest.raises(TimeoutError, match="not projected"):
+        await driver.run(timeout=0.05, poll=0.01)
+
+    seen[0] = SimpleNamespace(stage=SimpleNamespace(terminal=True))
+    assert await driver.step(None) is Step.DONE
+    assert driver.last is seen[0]

@@ -1,15 +1,17 @@
-"""Histories that the current workflow cannot replay: known bugs, kept so their fix is proven.
+"""Histories the current SDK cannot replay, kept so a change in its behaviour is noticed.
 
 ``update-during-projection.json`` comes from a chaos run on 2026-11-30 (encrypted with the
-throwaway key of ``service.cluster.KEYS``). In one workflow task the worker resolved the provident
-fund's account step — which opened the task ``fund-withdrawal-7`` — and ran the read-model
-projection as a local activity; the clerk's decision on that task arrived while the local activity
-held the task open and was accepted in a second activation.
-Replaying, the SDK hands the update to the same activation as the step's result and runs the
-update handler first: the task does not exist yet (``KeyError``), or, with handlers that wait for
-it, the update's acceptance comes before the projector's upsert and the replay is
-non-deterministic. A case in this state fails every workflow task once the worker has to replay it
-(a restart, a cache eviction, a query to a closed case). See docs/reliability.md.
+throwaway key of ``service.cluster.KEYS``). A worker was killed; the provident fund's account step
+then completed, opening the task ``fund-withdrawal-7``, and its workflow task waited on the dead
+worker's sticky queue. Meanwhile the restarted worker answered the chaos driver's query with that
+step already applied, and the clerk's decision on the new task was attached to the same workflow
+task. Live, the worker applied the step and then the decision; replaying, the SDK runs the update
+handler first, before the step's result: the task does not exist yet (``KeyError``).
+
+The project's fix is that nobody acts on a query's answer (``service/driver.py``; the API's clients
+act on the read model), so the history cannot be made again by our own clients; the workflow
+cannot absorb it. If a future SDK replays it, this strict xfail fails: then the note in
+docs/reliability.md ("Found and fixed: a case that could not be replayed") should be revised.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from workflows.case import RetirementCase
 HISTORY = Path(__file__).parent / "regressions" / "update-during-projection.json"
 
 
-@pytest.mark.xfail(strict=True, reason="an update accepted while a projection held the task open")
+@pytest.mark.xfail(strict=True, reason="an update replayed before events a query had applied early")
 async def test_an_update_accepted_during_a_projection_replays() -> None:
     history = WorkflowHistory.from_json(HISTORY.stem, HISTORY.read_text(encoding="utf-8"))
     converter = data_converter(Settings(payload_keys=KEYS, payload_key_id="run-1"))
