@@ -221,7 +221,7 @@ async def _run(
             (d.handle.id, rid) not in applied for d in drivers for rid in d.answered
         )
         figures.verdict = await verdict(client, sessions, snapshots)
-        figures.activity_retries = figures.verdict.activities.retries
+        figures.activity_retries = figures.verdict.histories.retries
     finally:
         cluster.stop()
         engine.dispose()

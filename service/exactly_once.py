@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client
 
 from contracts.workflow import CaseSnapshot
@@ -104,12 +104,14 @@ def decision_audit(
 
 
 @dataclass(frozen=True)
-class ActivityTally:
-    """What the cases' histories (their current runs) say their activities did, per type."""
+class HistoryTally:
+    """What the cases' histories (their current runs) say happened to their steps."""
 
-    retries: dict[str, int]  # attempts beyond the first: what the faults cost, and proof that
-    # they hit running work
-    completed: dict[str, int]
+    retries: dict[str, int]  # activity attempts beyond the first, per type: what the faults
+    # cost, and proof that they hit running work
+    completed: dict[str, int]  # activities completed, per type
+    stranded_seconds: list[float]  # workflow tasks left on a dead worker's sticky queue: how
+    # long each waited before another worker could take it
 
     @property
     def notices_sent(self) -> int:
@@ -119,24 +121,37 @@ class ActivityTally:
 NOTIFY = "notifications.send"
 
 
-async def activity_tally(client: Client, case_ids: Iterable[str]) -> ActivityTally:
+async def history_tally(client: Client, case_ids: Iterable[str]) -> HistoryTally:
     retries: Counter[str] = Counter()
     completed: Counter[str] = Counter()
+    stranded: list[float] = []
     for case_id in case_ids:
         history = await client.get_workflow_handle(case_id).fetch_history()
-        scheduled: dict[int, str] = {}
+        scheduled: dict[int, Any] = {}
         for event in history.events:
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 attributes = event.activity_task_scheduled_event_attributes
                 scheduled[event.event_id] = attributes.activity_type.name
-            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                scheduled[event.event_id] = event.event_time.ToDatetime()
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 started = event.activity_task_started_event_attributes
                 if started.attempt > 1:
                     retries[scheduled.get(started.scheduled_event_id, "?")] += started.attempt - 1
-            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 done = event.activity_task_completed_event_attributes
                 completed[scheduled.get(done.scheduled_event_id, "?")] += 1
-    return ActivityTally(retries=dict(sorted(retries.items())), completed=dict(completed))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+                timed_out = event.workflow_task_timed_out_event_attributes
+                if timed_out.timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
+                    since = scheduled[timed_out.scheduled_event_id]
+                    stranded.append((event.event_time.ToDatetime() - since).total_seconds())
+    return HistoryTally(
+        retries=dict(sorted(retries.items())),
+        completed=dict(completed),
+        stranded_seconds=sorted(stranded),
+    )
 
 
 def _count(db: Session, column: Any) -> int:
@@ -155,14 +170,14 @@ class Verdict:
     decisions: DecisionAudit
     effects: SideEffects
     drift: list[str]
-    activities: ActivityTally
+    histories: HistoryTally
 
     @property
     def notices_lost_or_extra(self) -> int:
         """Notices the workflows sent (their ``notifications.send`` steps completed) against the
         rows stored: how many the runs' cases depend on the calendar (a deadline already past
         on the day of the run sends an escalation), so the histories are the measure."""
-        return abs(self.effects.notifications - self.activities.notices_sent)
+        return abs(self.effects.notifications - self.histories.notices_sent)
 
     @property
     def clean(self) -> bool:
@@ -185,5 +200,5 @@ async def verdict(
         decisions=decision_audit(sessions, snapshots),
         effects=side_effects(sessions),
         drift=[f"{d.case_id}: {d.problem}" for d in found],
-        activities=await activity_tally(client, (s.case_id for s in snapshots)),
+        histories=await history_tally(client, (s.case_id for s in snapshots)),
     )

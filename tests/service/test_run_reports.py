@@ -7,14 +7,18 @@ from collections import Counter
 from dataclasses import asdict
 
 from service.chaos import Figures
-from service.exactly_once import ActivityTally, DecisionAudit, SideEffects, Verdict
+from service.exactly_once import DecisionAudit, HistoryTally, SideEffects, Verdict
 from service.load import LoadFigures
 
 VERDICT = Verdict(
     decisions=DecisionAudit(applied=6, doubled=0, unaudited=0),
     effects=SideEffects(1, 0, 1, 0, 4, 0, {}),
     drift=[],
-    activities=ActivityTally(retries={"a": 2}, completed={"notifications.send": 4}),
+    histories=HistoryTally(
+        retries={"a": 2},
+        completed={"notifications.send": 4},
+        stranded_seconds=[],
+    ),
 )
 
 
@@ -35,7 +39,7 @@ def test_a_notice_sent_but_not_stored_fails_the_run() -> None:
         decisions=VERDICT.decisions,
         effects=SideEffects(1, 0, 1, 0, 3, 0, {}),
         drift=[],
-        activities=VERDICT.activities,
+        histories=VERDICT.histories,
     )
     assert lost.notices_lost_or_extra == 1
     assert not lost.clean
