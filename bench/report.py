@@ -133,6 +133,14 @@ def table(summary: dict[str, Any]) -> str:
         rows.append(("worker RSS peak (MB)", f"{scale['worker_rss_mb_peak']:g}", "", ""))
         rows.append(("server database (MB)", f"{scale['server_db_mb']:g}", "", ""))
         rows.append(("inbox p50 (ms)", f"{scale['inbox_ms']['p50']:g}", "", ""))
+        rows.append(
+            (
+                "sticky timeouts at scale (cases sampled)",
+                f"{scale['sticky_timeouts_in_sample']} ({scale['history_sample']})",
+                "",
+                "",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

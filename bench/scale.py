@@ -14,9 +14,11 @@ from bench.people import people, seed
 from bench.rig import Rig
 from bench.stats import files_mb, rss_mb, summary_ms
 from contracts.workflow import TaskKind
+from service.exactly_once import history_tally
 
 STARTS_IN_FLIGHT = 64
 INBOX_SAMPLES = 200
+HISTORY_SAMPLE = 100  # cases whose histories are read for workflow tasks that timed out
 
 
 @dataclass
@@ -37,6 +39,10 @@ class ScaleFigures:
     read_model_db_mb: float | None
     inbox_total: int
     inbox_ms: dict[str, float]
+    # Workflow tasks left on the worker's sticky queue past worker.STICKY_TIMEOUT in a sample of
+    # the cases: a worker too busy to take its own cases' tasks hands them to a full replay.
+    sticky_timeouts_in_sample: int
+    history_sample: int
 
 
 async def run(
@@ -58,10 +64,12 @@ async def run(
     gate = asyncio.Semaphore(STARTS_IN_FLIGHT)
     peak = rss_before
 
+    case_ids: list[str] = [""] * count
+
     async def start_one(index: int) -> None:
         async with gate:
             who, declaration = cast[index]
-            await rig.start(who, declaration)
+            case_ids[index] = (await rig.start(who, declaration)).case_id
 
     began = time.monotonic()
     await asyncio.gather(*(start_one(i) for i in range(count)))
@@ -95,6 +103,9 @@ async def run(
         if response.status_code != 200:
             raise RuntimeError(f"inbox {response.status_code}: {response.text[:300]}")
 
+    sample = case_ids[:: max(1, count // HISTORY_SAMPLE)]
+    stranded = (await history_tally(rig.client, sample)).stranded_seconds
+
     folder = rig.folder
     temporal_db = folder / "temporal.db"
     read_model = folder / "retirement.db"
@@ -121,4 +132,6 @@ async def run(
         ),
         inbox_total=total,
         inbox_ms=summary_ms(samples),
+        sticky_timeouts_in_sample=len(stranded),
+        history_sample=len(sample),
     )

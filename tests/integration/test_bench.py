@@ -25,6 +25,8 @@ def test_a_tiny_bench_run_yields_every_figure(tmp_path: Path) -> None:
     assert written["cost"]["project"]["steps"] > 0
     assert written["cost"]["raw"]["steps"] > 0
     assert written["scale"]["inbox_total"] >= 100
+    assert written["scale"]["history_sample"] == 100  # every case of so small a run
+    assert isinstance(written["scale"]["sticky_timeouts_in_sample"], int)
     assert set(written["latency"]) == {"1", "3"}
     for clerks, kinds in written["latency"].items():
         # One paired overhead per API decision, and going through HTTP always costs something.
