@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -127,25 +128,28 @@ async def history_tally(client: Client, case_ids: Iterable[str]) -> HistoryTally
     stranded: list[float] = []
     for case_id in case_ids:
         history = await client.get_workflow_handle(case_id).fetch_history()
-        scheduled: dict[int, Any] = {}
+        activity_types: dict[int, str] = {}  # by scheduled event id
+        task_scheduled_at: dict[int, datetime] = {}  # workflow tasks, by scheduled event id
         for event in history.events:
             kind = event.event_type
             if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 attributes = event.activity_task_scheduled_event_attributes
-                scheduled[event.event_id] = attributes.activity_type.name
+                activity_types[event.event_id] = attributes.activity_type.name
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-                scheduled[event.event_id] = event.event_time.ToDatetime()
+                task_scheduled_at[event.event_id] = event.event_time.ToDatetime()
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 started = event.activity_task_started_event_attributes
                 if started.attempt > 1:
-                    retries[scheduled.get(started.scheduled_event_id, "?")] += started.attempt - 1
+                    retries[activity_types.get(started.scheduled_event_id, "?")] += (
+                        started.attempt - 1
+                    )
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 done = event.activity_task_completed_event_attributes
-                completed[scheduled.get(done.scheduled_event_id, "?")] += 1
+                completed[activity_types.get(done.scheduled_event_id, "?")] += 1
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
                 timed_out = event.workflow_task_timed_out_event_attributes
                 if timed_out.timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
-                    since = scheduled[timed_out.scheduled_event_id]
+                    since = task_scheduled_at[timed_out.scheduled_event_id]
                     stranded.append((event.event_time.ToDatetime() - since).total_seconds())
     return HistoryTally(
         retries=dict(sorted(retries.items())),
@@ -174,9 +178,9 @@ class Verdict:
 
     @property
     def notices_lost_or_extra(self) -> int:
-        """Notices the workflows sent (their ``notifications.send`` steps completed) against the
-        rows stored: how many the runs' cases depend on the calendar (a deadline already past
-        on the day of the run sends an escalation), so the histories are the measure."""
+        """Notices the workflows sent (their completed ``notifications.send`` steps) against the
+        rows stored. How many a case sends depends on the day it runs (a deadline already past
+        sends an escalation), so the histories, not a fixed count, are the measure."""
         return abs(self.effects.notifications - self.histories.notices_sent)
 
     @property
