@@ -68,11 +68,6 @@ def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
         return row_facts(db, case_id)
 
 
-def _row_snapshot(ctx: ApiContext, case_id: str) -> CaseSnapshot | None:
-    with ctx.read_sessions() as db:
-        return stored_snapshot(db, case_id)
-
-
 async def case_facts(
     ctx: ApiContext, case_id: str, projected: CaseFacts | None = None
 ) -> CaseFacts:
@@ -116,7 +111,7 @@ async def snapshot_of(ctx: ApiContext, case_id: str) -> CaseSnapshot:
     projected is asked directly: a query costs the worker a workflow task, and one to a closed
     case (evicted from the worker's cache) replays its whole history — about 90 ms of the
     worker's CPU for each retiree looking at a finished case (docs/performance.md)."""
-    projected = await asyncio.to_thread(_row_snapshot, ctx, case_id)
+    projected = await asyncio.to_thread(stored_snapshot, ctx.read_sessions, case_id)
     if projected is not None:
         return projected
     try:

@@ -104,10 +104,11 @@ def _audit_row(entry: AuditEntry) -> AuditLogRow:
     )
 
 
-def stored_snapshot(db: Session, case_id: str) -> CaseSnapshot | None:
+def stored_snapshot(sessions: sessionmaker[Session], case_id: str) -> CaseSnapshot | None:
     """The case's last projected snapshot (``None`` before its first projection); only that
     column is read."""
-    stored = db.scalar(select(CaseRow.snapshot).where(CaseRow.case_id == case_id))
+    with sessions() as db:
+        stored = db.scalar(select(CaseRow.snapshot).where(CaseRow.case_id == case_id))
     return None if stored is None else CaseSnapshot.model_validate(stored)
 
 

@@ -48,12 +48,7 @@ def read_model_look(
     sessions: sessionmaker[Session], case_id: str
 ) -> Callable[[], Awaitable[CaseSnapshot | None]]:
     """A driver's look at the case in the read model, as the API's clients see it."""
-
-    def read() -> CaseSnapshot | None:
-        with sessions() as db:
-            return stored_snapshot(db, case_id)
-
-    return partial(asyncio.to_thread, read)
+    return partial(asyncio.to_thread, stored_snapshot, sessions, case_id)
 
 
 def clerk_for(department: Department, region: str, *, at_counter: bool = False) -> Actor:
@@ -163,16 +158,19 @@ class Driver:
             result = await self.step(await clock() if clock else None)
             if result is Step.ACTED:
                 continue
-            if result is Step.DONE and self.last is not None:
+            if self.last is None:  # not projected yet: nothing seen, so nothing to return
+                if loop.time() > deadline:
+                    raise TimeoutError(f"case {self.handle.id} not projected in {timeout} s")
+                await asyncio.sleep(poll)
+                continue
+            if result is Step.DONE:
                 return self.last
-            if isinstance(result, Waiting) and self.last is not None:
+            if isinstance(result, Waiting):
                 if advance is None:
                     return self.last
                 await advance(result.until)
                 continue
             if loop.time() > deadline:
-                if self.last is None:
-                    raise TimeoutError(f"case {self.handle.id} not projected in {timeout} s")
                 return self.last
             await asyncio.sleep(poll)
 
