@@ -1,5 +1,8 @@
 """Talking to a case's workflow from the API: facts for authorisation, updates, refusals.
 
+The API never queries a case's workflow: everything it reads comes from the read model, which
+shows only what a completed workflow task committed (docs/reliability.md).
+
 Database calls from this async code run in a thread (``asyncio.to_thread``): on the event loop
 they would block every other request, and on SQLite deadlock against a session that only the
 blocked loop could close.
@@ -8,9 +11,8 @@ blocked loop could close.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,11 +28,10 @@ from api.timing import waiting_for_temporal
 from contracts.case import Actor, Role
 from contracts.workflow import CaseOutcome, CaseSnapshot, CaseStatus
 from db.models import CaseRow
-from db.read_model import stored_snapshot
+from db.read_model import stored_snapshot, stored_version
 from workflows.case import RetirementCase
 
 CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,55 +72,74 @@ def _row_facts(ctx: ApiContext, case_id: str) -> CaseFacts | None:
 async def case_facts(
     ctx: ApiContext, case_id: str, projected: CaseFacts | None = None
 ) -> CaseFacts:
-    """From the read model (``projected``, when the caller has read it already); a case created
-    a moment ago may not be projected yet, so then ask the workflow itself. 404 when neither
-    knows it."""
+    """From the read model (``projected``, when the caller has read it already). A case started
+    a moment ago may not be projected yet: then wait for its first projection (never ask the
+    workflow, docs/reliability.md). 404 when Temporal does not know the case either."""
     facts = projected or await asyncio.to_thread(_row_facts, ctx, case_id)
     if facts is not None:
         return facts
-    snapshot = await snapshot_of(ctx, case_id)
-    return CaseFacts(
-        case_id, snapshot.region_code, snapshot.organisation, "", snapshot.stage.terminal
-    )
+    await _first_projection(ctx, case_id)
+    facts = await asyncio.to_thread(_row_facts, ctx, case_id)
+    if facts is None:  # deleted meanwhile: never in practice
+        raise Problem(404, f"no case {case_id}", "unknown-case")
+    return facts
 
 
-BUSY_FOR = 20.0  # seconds a query keeps asking a busy case before the API answers 503
+# How long a request waits for the read model to show a change the workflow has committed
+# (the projection is an activity, run right after the workflow task): normally tens of
+# milliseconds; longer only while the workers are down or saturated.
+PROJECTION_WAIT = 10.0
+NOT_PROJECTED = Problem(
+    503,
+    "the case has just changed and is not readable yet; retry (with the same Idempotency-Key)",
+    "not-projected-yet",
+    retry_after=2,
+)
 
 
-async def ask(case: CaseHandle, query: Callable[[RetirementCase], T]) -> T:
-    """A query, asked again while the case is busy. While a workflow task runs, Temporal holds
-    one query per workflow for it and answers any other at once with RESOURCE_EXHAUSTED
-    ("consistent query buffer is full") — e.g. a new case that two officers' requests both ask
-    about before its first task is done. That is momentary: wait and ask again."""
+async def until_projected(ctx: ApiContext, case_id: str, version: int) -> bool:
+    """Wait until the read model holds ``version`` of the case or later, so a caller reads its
+    own change; whether it did within :data:`PROJECTION_WAIT`. Counted as time waiting for
+    Temporal: it is the workflow's projection the request waits for."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + BUSY_FOR
-    pause = 0.1
-    while True:
-        try:
-            async with waiting_for_temporal():
-                return await case.query(query)
-        except RPCError as err:
-            if err.status is not RPCStatusCode.RESOURCE_EXHAUSTED or loop.time() > deadline:
-                raise
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 2.0)
+    deadline = loop.time() + PROJECTION_WAIT
+    pause = 0.005
+    async with waiting_for_temporal():
+        while True:
+            stored = await asyncio.to_thread(stored_version, ctx.read_sessions, case_id)
+            if stored is not None and stored >= version:
+                return True
+            if loop.time() > deadline:
+                return False
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+
+async def _first_projection(ctx: ApiContext, case_id: str) -> None:
+    """A case unknown to the read model: 404 if Temporal does not know it either, else wait
+    for its first projection (503 when it does not come in time)."""
+    try:
+        async with waiting_for_temporal():
+            await handle(ctx, case_id).describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise Problem(404, f"no case {case_id}", "unknown-case") from None
+        raise
+    if not await until_projected(ctx, case_id, 0):
+        raise NOT_PROJECTED
 
 
 async def snapshot_of(ctx: ApiContext, case_id: str) -> CaseSnapshot:
-    """The case's progress from the read model, which the workflow writes before it answers
-    any Update, so a caller sees its own change. Only a case started a moment ago and not yet
-    projected is asked directly: a query costs the worker a workflow task, and one to a closed
-    case (evicted from the worker's cache) replays its whole history — about 90 ms of the
-    worker's CPU for each retiree looking at a finished case (docs/performance.md)."""
+    """The case's progress, from the read model: it shows only what the workflow has committed,
+    and reading it costs the worker nothing (a query to a closed case replayed its whole
+    history, about 90 ms of the worker's CPU, docs/performance.md)."""
     projected = await asyncio.to_thread(stored_snapshot, ctx.read_sessions, case_id)
-    if projected is not None:
-        return projected
-    try:
-        return await ask(handle(ctx, case_id), RetirementCase.progress)
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-    raise Problem(404, f"no case {case_id}", "unknown-case")
+    if projected is None:
+        await _first_projection(ctx, case_id)
+        projected = await asyncio.to_thread(stored_snapshot, ctx.read_sessions, case_id)
+    if projected is None:
+        raise Problem(404, f"no case {case_id}", "unknown-case")
+    return projected
 
 
 def may_view(who: Principal, facts: CaseFacts) -> bool:
@@ -165,6 +185,9 @@ async def send(
             result: CaseStatus = await handle(ctx, facts.case_id).execute_update(
                 update, request, id=update_id
             )
+        # The change is committed; wait (bounded) until the read model shows it, so what the
+        # caller reads next includes its own change.
+        await until_projected(ctx, facts.case_id, result.version)
         return result
     except WorkflowUpdateFailedError as err:
         cause = err.cause

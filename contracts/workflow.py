@@ -365,6 +365,17 @@ class CaseSnapshot(Model):
     closed_reason: Text | None = None
     version: int
 
+    def status(self) -> CaseStatus:
+        """The short form an update answers with."""
+        return CaseStatus(
+            case_id=self.case_id,
+            stage=self.stage,
+            version=self.version,
+            retirement_month=self.deadlines.retirement_month,
+            open_tasks=self.open_tasks(),
+            items=self.items,
+        )
+
     def open_tasks(self) -> list[Task]:
         return [t for t in self.tasks if t.status is TaskStatus.OPEN]
 

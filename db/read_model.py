@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -110,6 +110,20 @@ def stored_snapshot(sessions: sessionmaker[Session], case_id: str) -> CaseSnapsh
     with sessions() as db:
         stored = db.scalar(select(CaseRow.snapshot).where(CaseRow.case_id == case_id))
     return None if stored is None else CaseSnapshot.model_validate(stored)
+
+
+def stored_version(sessions: sessionmaker[Session], case_id: str) -> int | None:
+    """The version of the case's last projection (``None`` before its first one)."""
+    with sessions() as db:
+        return db.scalar(select(CaseRow.version).where(CaseRow.case_id == case_id))
+
+
+def accept_next_projection(sessions: sessionmaker[Session], case_id: str) -> None:
+    """Let the case's next projection in whatever its version: after a reset (``retirement
+    doctor``) the new run counts versions again from the reset point, and projections not newer
+    than the stored version would be ignored."""
+    with sessions.begin() as db:
+        db.execute(update(CaseRow).where(CaseRow.case_id == case_id).values(version=0))
 
 
 class DatabaseReadModel:

@@ -36,7 +36,15 @@ from domain.policy import Category, Policy, SpecialJobKind
 from domain.statutory import first_birth_month_retiring_from, statutory_retirement
 from domain.timeline import CHINA_TZ, case_timeline
 from service.cases import start_case
-from service.driver import Advance, Driver, Script, Step, Waiting, organisation_actor
+from service.driver import (
+    Advance,
+    Driver,
+    Script,
+    Step,
+    Waiting,
+    organisation_actor,
+    read_model_look,
+)
 
 REGION = "220102"  # 长春市南关区
 EMPLOYER = "jl-auto-works"  # a demo employer
@@ -270,6 +278,7 @@ async def start_demo_cases(
             started.person_key,
             case.script,
             until=case.stop_at if until_stop else None,
+            look=read_model_look(sessions, started.case_id),
         )
         runs.append(DemoRun(case, started.case_id, driver))
     return runs

@@ -2,7 +2,8 @@
 
 Used by ``retirement demo`` (on the time-skipping server, where it also moves the clock), by
 ``make run`` to seed demo cases at different stages, and by tests, benchmarks and chaos runs.
-Every action goes through the same Updates the API sends, so it exercises the real validators.
+Every action goes through the same Updates the API sends, so it exercises the real validators,
+and every look is at the read model, as the API's clients see the case.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import (
     CaseOutcome,
     CaseSnapshot,
+    CaseStatus,
     Decision,
     Declare,
     Initiate,
@@ -104,26 +106,20 @@ class Driver:
     last: CaseSnapshot | None = None
     answered: list[str] = field(default_factory=list)  # request ids of decisions accepted
     # Where the people see the case, as the API's clients do: the read model (``None`` while
-    # the case is not projected yet: nothing to act on then). Without it the workflow is
-    # queried, which only the time-skipping runs do, where no worker crashes. Acting on a
-    # query's answer on a real server is unsafe: a worker that has just taken over a crashed
-    # one's cases answers with the events still waiting for a workflow task already applied,
-    # and a decision sent then lands in that same task. Live, the worker applies it after
-    # those events; replaying, the SDK runs the update first, and the case can no longer be
-    # replayed (docs/reliability.md, tests/workflows/test_regressions.py).
-    look: Callable[[], Awaitable[CaseSnapshot | None]] | None = None
+    # the case is not projected yet: nothing to act on then). Never a query: the read model
+    # shows only what a completed workflow task committed, while a query to a running case can
+    # make a worker apply events no workflow task has started; a decision sent on what it
+    # showed can split the case's history so that it never replays (docs/reliability.md).
+    look: Callable[[], Awaitable[CaseSnapshot | None]] = field(kw_only=True)
     _ready_at: datetime | None = None
+    _acted_at_version: int = 0  # the version the case answered this driver's last action with
 
     async def step(self, now: datetime | None) -> Step | Waiting:
         """Act on one open task if possible. ``now`` is the server's clock when it can be moved
         (time skipping), ``None`` on a real server where it moves by itself."""
-        if self.look is None:
-            snap = await self.handle.query(RetirementCase.progress)
-        else:
-            seen = await self.look()
-            if seen is None:
-                return Step.BUSY  # not projected yet
-            snap = seen
+        snap = await self.look()
+        if snap is None or snap.version < self._acted_at_version:
+            return Step.BUSY  # not projected yet, or not yet with this driver's last action
         self.last = snap
         if snap.stage.terminal or (self.until is not None and _reached(snap.stage, self.until)):
             return Step.DONE
@@ -239,9 +235,10 @@ class Driver:
 
     async def _send(self, update: Any, request: Any) -> Step:
         try:
-            await self.handle.execute_update(update, request)
+            status: CaseStatus = await self.handle.execute_update(update, request)
         except WorkflowUpdateFailedError:
             return Step.BUSY  # stale: somebody else acted first, look again
+        self._acted_at_version = status.version
         if isinstance(request, Decision):
             self.answered.append(request.request_id)
         return Step.ACTED

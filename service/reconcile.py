@@ -4,6 +4,11 @@ For every case in the read model: the workflow (while Temporal keeps it) says th
 is not behind; every decision the workflow applied is in the audit log; every pension award and
 fund payout the case shows exists exactly once in the department's records, and no department
 holds a second one. Every running case workflow has a read-model row. Anything else is drift.
+
+A running case is never queried (a query to a running case can make a worker apply events
+outside a workflow task, docs/reliability.md): its stage is read from its search attributes,
+which the workflow upserts in the same workflow task as the change. A closed case's run is
+queried for its whole state (version and decisions included).
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts import search
 from contracts.workflow import CaseSnapshot
 from db.models import AuditLogRow, CaseRow, FundPayout, PaymentSchedule, PensionAwardRow
 from workflows.case import RetirementCase
@@ -69,28 +75,31 @@ async def reconcile(
     known = {row.case_id for row in rows}
     gate = asyncio.Semaphore(concurrency)
 
-    async def live_of(case_id: str) -> CaseSnapshot | None:
+    async def live_of(case_id: str) -> Live | None:
         if fetched is not None and case_id in fetched:
-            return fetched[case_id]
+            return Live(fetched[case_id].stage.value, fetched[case_id])
         async with gate:
             return await _live(client, case_id)
 
     lives = await asyncio.gather(*(live_of(row.case_id) for row in rows))
     for row, live in zip(rows, lives, strict=True):
         settled = row.updated_at < now - SETTLE
-        kept = CaseSnapshot.model_validate(row.snapshot)
+        snapshot = CaseSnapshot.model_validate(row.snapshot)
         if live is None:
             if row.closed_at is None and settled:
                 drifts.append(Drift(row.case_id, "open in the read model, unknown to Temporal"))
-            snapshot = kept
-        else:
-            snapshot = live
-            if live.version < row.version:
+        elif live.closed is not None:
+            snapshot = live.closed
+            if live.closed.version < row.version:
                 drifts.append(Drift(row.case_id, "the read model is ahead of the workflow"))
-            elif settled and (live.version > row.version or live.stage.value != row.stage):
+            elif settled and (live.closed.version > row.version or live.stage != row.stage):
                 drifts.append(
                     Drift(row.case_id, f"read model says {row.stage}, the workflow {live.stage}")
                 )
+        elif settled and live.stage is not None and live.stage != row.stage:
+            drifts.append(
+                Drift(row.case_id, f"read model says {row.stage}, the workflow {live.stage}")
+            )
         for decision in snapshot.decisions:
             action = f"decide-{decision.task_kind}"
             if (row.case_id, decision.actor.id, action) not in audited and settled:
@@ -117,12 +126,27 @@ async def reconcile(
     return drifts
 
 
-async def _live(client: Client, case_id: str) -> CaseSnapshot | None:
+@dataclass(frozen=True)
+class Live:
+    """What Temporal says of a case: its stage (``None`` when a running case carries no search
+    attributes) and, for a closed run only, its whole state."""
+
+    stage: str | None
+    closed: CaseSnapshot | None
+
+
+async def _live(client: Client, case_id: str) -> Live | None:
+    handle = client.get_workflow_handle_for(RetirementCase.run, case_id)
     try:
-        return await client.get_workflow_handle_for(RetirementCase.run, case_id).query(
-            RetirementCase.progress
-        )
+        described = await handle.describe()
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return None
         raise
+    if described.status is WorkflowExecutionStatus.RUNNING:
+        return Live(described.typed_search_attributes.get(search.STAGE), None)
+    # That run is closed, so its query cannot touch a running case; pinned to the run, so a
+    # newer run (a reset) is not asked instead.
+    run = client.get_workflow_handle_for(RetirementCase.run, case_id, run_id=described.run_id)
+    snapshot = await run.query(RetirementCase.progress)
+    return Live(snapshot.stage.value, snapshot)

@@ -1,5 +1,6 @@
 """Connecting to Temporal: one data converter (pydantic, encrypted) and one SDK runtime for
-every client and worker of a process."""
+every client and worker of a process, and the rule that no client of the project queries a
+running workflow."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from temporalio.client import Client, TLSConfig
+from temporalio.client import (
+    Client,
+    DescribeWorkflowInput,
+    Interceptor,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    TLSConfig,
+    WorkflowExecutionStatus,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import (
@@ -103,6 +112,45 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
+class RunningWorkflowQueryRefused(RuntimeError):
+    """A query was about to reach a running workflow."""
+
+
+class QueriesOnlyToClosedRuns(Interceptor):
+    """Refuse every query to a running workflow, and pin the others to the closed run described.
+
+    A query that reaches a worker while a dead worker's workflow task is pending can make the
+    SDK apply that task's events outside any workflow task; an update landing next is then
+    recorded in an order that replay cannot reproduce, and the case is stuck for good
+    (docs/reliability.md). So the project reads running cases from the read model, and queries
+    are for closed runs only (a finished case's whole state, for ``reconcile`` and the reliability
+    runs' checks). Every client made by :func:`connect` carries this interceptor; the
+    time-skipping test server, where no worker dies, is the only place tests query running
+    cases."""
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _ClosedRunsOnly(next)
+
+
+class _ClosedRunsOnly(OutboundInterceptor):
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        described = await self.next.describe_workflow(
+            DescribeWorkflowInput(
+                id=input.id,
+                run_id=input.run_id,
+                rpc_metadata=input.rpc_metadata,
+                rpc_timeout=input.rpc_timeout,
+            )
+        )
+        if described.status is WorkflowExecutionStatus.RUNNING:
+            raise RunningWorkflowQueryRefused(
+                f"query {input.query!r} to the running workflow {input.id} refused: read the "
+                "read model instead (docs/reliability.md)"
+            )
+        # The run just described is closed and stays so; a newer run (a reset) is not asked.
+        return await self.next.query_workflow(dataclasses.replace(input, run_id=described.run_id))
+
+
 async def connect(settings: Settings) -> Client:
     """A client for the configured cluster: local dev server, mTLS, or an API key."""
     api_key = settings.temporal_api_key
@@ -113,4 +161,5 @@ async def connect(settings: Settings) -> Client:
         tls=_tls(settings),
         api_key=api_key.get_secret_value() if api_key else None,
         runtime=runtime(),
+        interceptors=[QueriesOnlyToClosedRuns()],
     )

@@ -71,16 +71,18 @@ def postgres_or_skip(schema: AbstractContextManager[str]) -> Iterator[str]:
 @pytest.fixture(scope="module")
 async def dev_server() -> AsyncIterator[Any]:
     """A real local Temporal dev server (the CLI's, with the custom search attributes registered),
-    one per test module, with the project's encrypting data converter."""
+    one per test module, with the project's encrypting data converter; its client refuses to
+    query a running workflow, as the project's own clients do."""
     # Imported here: a run that never starts Temporal exits the ordinary way (see below).
     from temporalio.testing import WorkflowEnvironment
 
     from contracts import search
     from service.binaries import temporal_cli
-    from service.temporal import DATA_CONVERTER
+    from service.temporal import DATA_CONVERTER, QueriesOnlyToClosedRuns
 
     env = await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER,
+        interceptors=[QueriesOnlyToClosedRuns()],  # as every client of the project
         dev_server_existing_path=temporal_cli(),
         search_attributes=search.ALL,
         dev_server_log_level="error",

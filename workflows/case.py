@@ -802,6 +802,12 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             return False
         return True
 
+    async def _until_state(self, ready: Callable[[], bool]) -> None:
+        """Wait until ``ready`` holds (see the note above the update handlers); never yields when
+        it holds already, so the commands of a history recorded without it are unchanged."""
+        if not ready():
+            await workflow.wait_condition(ready)
+
     @workflow.query
     def progress(self) -> CaseSnapshot:
         return self._snapshot()
@@ -811,8 +817,16 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         """The short form an update answers with."""
         return self._status()
 
+    # The update handlers below wait for the state their validator checked instead of indexing
+    # it. Live, a validator and its handler see the same state. Replaying, the SDK may deliver
+    # an update in the same activation as the event that created that state (a step's result
+    # opening the task) and runs the update first (docs/reliability.md); the handler then waits
+    # for the event's effect. On the fast path they do not yield, so every recorded history
+    # replays as before.
+
     @workflow.update
-    def decide(self, decision: Decision) -> CaseStatus:
+    async def decide(self, decision: Decision) -> CaseStatus:
+        await self._until_state(lambda: decision.task_id in self._tasks)
         self._apply_decision(decision, via="update")
         return self._status()
 
@@ -854,7 +868,8 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         self._check_plan(request.declaration)
 
     @workflow.update
-    def resubmit(self, request: Resubmit) -> CaseStatus:
+    async def resubmit(self, request: Resubmit) -> CaseStatus:
+        await self._until_state(lambda: bool(self._open_tasks(TaskKind.CORRECT)))
         task = self._open_tasks(TaskKind.CORRECT)[0]
         self._change_plan(declaration=request.declaration)
         self._close_task(task, TaskStatus.DONE, Outcome.APPROVE, request.actor, "resubmitted")
@@ -870,7 +885,8 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         self._check_plan(request.declaration)
 
     @workflow.update
-    def settle(self, request: Settle) -> CaseStatus:
+    async def settle(self, request: Settle) -> CaseStatus:
+        await self._until_state(lambda: request.task_id in self._tasks)
         task = self._tasks[request.task_id]
         self._close_task(task, TaskStatus.DONE, Outcome.APPROVE, request.actor, request.note)
         self._record(request.request_id, request.actor, "settle", f"{task.id}: {request.note}")
@@ -887,7 +903,8 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         self._check_party(request.actor, organisation_only=False)
 
     @workflow.update
-    def initiate(self, request: Initiate) -> CaseStatus:
+    async def initiate(self, request: Initiate) -> CaseStatus:
+        await self._until_state(lambda: self._stage is Stage.AWAITING_INITIATION)
         for task in self._open_tasks(TaskKind.INITIATE):
             self._close_task(task, TaskStatus.DONE, Outcome.APPROVE, request.actor, "initiated")
         self._overdue.discard(Milestone.INITIATION)

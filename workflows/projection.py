@@ -1,5 +1,11 @@
 """The projector: the read model in the database, the search attributes and the Temporal UI's
-current details, kept up with every change. Mixed into :class:`workflows.case.RetirementCase`."""
+current details, kept up with every change. Mixed into :class:`workflows.case.RetirementCase`.
+
+The read model only ever shows what a completed workflow task has committed: the projection is
+an ordinary activity, which the server dispatches after the task that scheduled it completed.
+Whoever acts on the read model therefore acts on committed state, and a decision can never land
+in the same workflow task as the events that opened its task (the split that Temporal's replay
+cannot reproduce, docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -42,19 +48,35 @@ class Projecting(CaseLedger):
             snapshot = self._snapshot()
             audit = list(self._audit)
             self._publish(snapshot)
-            await workflow.execute_local_activity_method(
-                ReadModelActivities.project,
-                Projection(
-                    case_id=self._case_id,
-                    person_key=self._input.person_key,
-                    id_number=self._person.id_number,
-                    snapshot=snapshot,
-                    audit=audit,
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DEPARTMENT_RETRY,
-                summary=f"read model: version {version}",
+            projection = Projection(
+                case_id=self._case_id,
+                person_key=self._input.person_key,
+                id_number=self._person.id_number,
+                snapshot=snapshot,
+                audit=audit,
             )
+            summary = f"read model: version {version}"
+            if workflow.patched(PROJECTION_AFTER_COMMIT):
+                # An ordinary activity runs only once the workflow task that scheduled it has
+                # been committed by the server. A local activity runs inside the task, and SDK
+                # core runs one even while answering a query on events no workflow task has
+                # started (docs/reliability.md): the read model then showed a task no committed
+                # workflow task had opened, and a clerk acting on it split the history.
+                await workflow.execute_activity_method(
+                    ReadModelActivities.project,
+                    projection,
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=DEPARTMENT_RETRY,
+                    summary=summary,
+                )
+            else:
+                await workflow.execute_local_activity_method(
+                    ReadModelActivities.project,
+                    projection,
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=DEPARTMENT_RETRY,
+                    summary=summary,
+                )
             self._projected_version = version
             del self._audit[: len(audit)]
 
@@ -78,6 +100,8 @@ class Projecting(CaseLedger):
 
 # Patch id (docs/versioning.md): cases started before it upsert all six attributes every time.
 CHANGED_SEARCH_ATTRIBUTES_ONLY = "search-attributes-changed-only-2026-12"
+# Patch id: cases started before it wrote the read model from a local activity.
+PROJECTION_AFTER_COMMIT = "projection-after-commit-2026-12"
 _NEVER = object()  # an attribute this run has not upserted yet
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.auth import Principal
-from api.cases import CaseFacts, ask, case_facts, may_view, refuse, send, snapshot_of
+from api.cases import CaseFacts, case_facts, may_view, refuse, send, snapshot_of
 from api.deps import (
     ApiContext,
     CaseIdPath,
@@ -124,8 +124,9 @@ async def declare(
                 search_attributes=ctx.settings.temporal_search_attributes,
             )
         if started.created:
-            status = await ask(started.handle, RetirementCase.status)
-            return 201, CaseCreated(case_id=started.case_id, created=True, status=status)
+            # Its first workflow task has run once the read model has the case.
+            snapshot = await snapshot_of(ctx, started.case_id)
+            return 201, CaseCreated(case_id=started.case_id, created=True, status=snapshot.status())
         facts = await case_facts(ctx, started.case_id)
         if facts.organisation != who.organisation:
             problem = Problem(

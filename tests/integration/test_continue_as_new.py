@@ -26,7 +26,7 @@ from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from service.binaries import temporal_cli
 from service.cases import start_case
-from service.driver import Driver, Script
+from service.driver import Driver, Script, read_model_look
 from service.people import MAX_PEOPLE, early_retiree
 from service.temporal import DATA_CONVERTER
 from worker import DepartmentSystems, build_worker
@@ -86,6 +86,7 @@ async def test_a_case_continues_as_new_and_ends_the_same(
                     started.person_key,
                     Script(declaration=declaration),
                     until=Stage.AWAITING_INITIATION,
+                    look=read_model_look(sessions, started.case_id),
                 )
                 snap = await driver.run(timeout=60)
                 assert snap.stage is Stage.AWAITING_INITIATION
@@ -143,7 +144,13 @@ async def test_a_request_from_an_earlier_run_is_still_a_duplicate(
                     declared_by=Actor(id="o", role=Role.EMPLOYER, organisation="emp-can-1"),
                     request_id="declare-can-2",
                 )
-                driver = Driver(started.handle, person, started.person_key, Script())
+                driver = Driver(
+                    started.handle,
+                    person,
+                    started.person_key,
+                    Script(),
+                    look=read_model_look(sessions, started.case_id),
+                )
                 driver.until = Stage.AWAITING_INITIATION
                 snap = await driver.run(timeout=60)
                 pre_review = next(d for d in snap.decisions if d.task_kind.value == "pre-review")

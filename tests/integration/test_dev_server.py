@@ -20,6 +20,7 @@ from contracts import search
 from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import Decision, Outcome, RefusalType, Stage, TaskKind
 from db.models import AuditLogRow, CaseRow, TaskRow
+from db.read_model import stored_snapshot
 from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character
@@ -89,7 +90,9 @@ async def test_search_attributes_updates_and_read_model(
                 handle = started.handle
 
                 async def pre_review_task() -> Any:
-                    snap = await handle.query(RetirementCase.progress)
+                    snap = stored_snapshot(sessions, started.case_id)  # as the API reads it
+                    if snap is None:
+                        return None
                     return next(
                         (t for t in snap.open_tasks() if t.kind is TaskKind.PRE_REVIEW), None
                     )

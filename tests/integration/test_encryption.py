@@ -22,7 +22,7 @@ from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character
 from domain.policy import Category, Policy
 from service.cases import start_case
-from service.driver import Driver, Script
+from service.driver import Driver, Script, read_model_look
 from service.settings import Settings
 from worker import DepartmentSystems, build_worker
 
@@ -74,6 +74,7 @@ async def test_a_history_holds_no_plaintext_personal_data(
                     started.person_key,
                     Script(),
                     until=Stage.AWAITING_INITIATION,
+                    look=read_model_look(sessions, started.case_id),
                 )
                 snap = await driver.run(timeout=60)
                 assert snap.stage is Stage.AWAITING_INITIATION

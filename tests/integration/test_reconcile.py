@@ -18,7 +18,7 @@ from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from service.cases import start_case
-from service.driver import Driver, Script
+from service.driver import Driver, Script, read_model_look
 from service.reconcile import reconcile
 from tests.integration.test_continue_as_new import _illness_case_retiring_next_month
 from worker import DepartmentSystems, build_worker
@@ -49,7 +49,13 @@ async def test_reconcile_after_a_real_case_and_after_tampering(
                     declared_by=Actor(id="o", role=Role.EMPLOYER, organisation="emp-can-1"),
                     request_id="declare-rec",
                 )
-                driver = Driver(started.handle, person, started.person_key, Script())
+                driver = Driver(
+                    started.handle,
+                    person,
+                    started.person_key,
+                    Script(),
+                    look=read_model_look(sessions, started.case_id),
+                )
                 final = await driver.run(timeout=90)
                 assert final.stage is Stage.COMPLETED
                 await started.handle.result()

@@ -21,14 +21,19 @@ class _Handle:
     def __init__(self) -> None:
         self.sent: list[Any] = []
 
-    async def execute_update(self, update: Any, request: Any) -> None:
+    async def execute_update(self, update: Any, request: Any) -> Any:
         self.sent.append(request)
+        return SimpleNamespace(version=len(self.sent))
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _initiate_at(now: datetime) -> tuple[Step | Waiting, list[Any]]:
     handle = _Handle()
     person, _ = early_retiree(0, organisation="org-1")
-    driver = Driver(handle=handle, person=person, person_key="p")  # type: ignore[arg-type]
+    driver = Driver(handle=handle, person=person, person_key="p", look=_nothing)  # type: ignore[arg-type]
     snap = SimpleNamespace(deadlines=SimpleNamespace(initiation_opens=OPENS))
     task = SimpleNamespace(kind=TaskKind.INITIATE)
     result = await driver._act(snap, task, now)  # type: ignore[arg-type]
@@ -79,6 +84,6 @@ async def test_a_driver_with_a_read_model_acts_only_on_what_is_projected() -> No
     with pytest.raises(TimeoutError, match="not projected"):
         await driver.run(timeout=0.05, poll=0.01)
 
-    seen[0] = SimpleNamespace(stage=SimpleNamespace(terminal=True))
+    seen[0] = SimpleNamespace(stage=SimpleNamespace(terminal=True), version=1)
     assert await driver.step(None) is Step.DONE
     assert driver.last is seen[0]
