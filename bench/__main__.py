@@ -1,5 +1,7 @@
 """``make bench``: throughput, decision latency, cost per case and scale, against the raw engine,
-in one run on free ports; prints a table and writes ``var/bench/summary.json``.
+in one run on free ports; prints a table and writes ``var/bench/summary.json``. The histories
+the run made (its completed throughput cases, a sample of the open cases at scale) are replayed
+against the workflow code (``service.replay_gate``): one that does not replay fails the run.
 
     python -m bench [--cases N] [--open-cases N] [--samples N] [--clerks N] [--rounds N]
                     [--database sqlite|postgres] [--out PATH]
@@ -28,6 +30,7 @@ from bench.report import machine, table, verdicts
 from bench.rig import Rig, rig
 from bench.stats import cpu_seconds
 from service.cluster import run_stoppable
+from service.replay_gate import ReplayReport, replay_gate, run_name
 
 POLL = 0.1  # seconds between a driver's looks at a busy case, the same for both sides
 
@@ -65,6 +68,19 @@ async def _histories(rig: Rig, ids: list[str], raw: bool) -> list[Any]:
     return [(await client.get_workflow_handle(i).fetch_history()).events for i in ids]
 
 
+def _replay_summary(phases: dict[str, ReplayReport]) -> dict[str, Any]:
+    """The replay gate's figures over the phases: a failure fails the run (``main``)."""
+    return {
+        "ok": all(report.ok for report in phases.values()),
+        "replayed": sum(report.replayed for report in phases.values()),
+        "failed": sum(len(report.failures) for report in phases.values()),
+        "phases": {
+            name: {**asdict(report), "per_second": report.per_second}
+            for name, report in phases.items()
+        },
+    }
+
+
 async def measure(config: Config, folder: Path) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "machine": machine(),
@@ -72,6 +88,8 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     started = time.monotonic()
+    replay_run = run_name("bench")
+    replays: dict[str, ReplayReport] = {}
     async with (
         rig(folder, config.database, bytecode=config.bytecode) as r,
         httpx.AsyncClient(base_url=r.cluster.api_url, timeout=120) as http,
@@ -131,6 +149,11 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
             "project_events_by_type": by_type(project_costs),
         }
         summary["events_per_step"] = summary["cost"]["project"]["events_per_step"]
+        _say("replay: the histories of the completed cases")
+        replays["throughput"] = await replay_gate(
+            r.client, [probe_id, *project.workflow_ids], run=replay_run
+        )
+        summary["replay"] = _replay_summary(replays)
 
         _save(config, summary)
         _say("latency: warm-up, then 1 clerk")
@@ -163,9 +186,16 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
         if config.open_cases:
             _say(f"scale: {config.open_cases} open cases")
             figures = await scale.run(
-                r, take(config.open_cases), config.open_cases, http, config.settle_timeout
+                r,
+                take(config.open_cases),
+                config.open_cases,
+                http,
+                config.settle_timeout,
+                replay_run,
             )
-            summary["scale"] = asdict(figures)
+            summary["scale"] = {k: v for k, v in asdict(figures).items() if k != "replay"}
+            replays["scale"] = figures.replay
+            summary["replay"] = _replay_summary(replays)
             summary["worker_rss_mb_10k"] = figures.worker_rss_mb_peak
             summary["inbox_p95_ms_10k"] = figures.inbox_ms["p95"]
     summary["targets_met"] = verdicts(summary)
@@ -251,6 +281,10 @@ def main() -> None:
         summary = run(config)
         print(table(summary))
         print(f"\nwritten to {config.out}")
+        if not summary["replay"]["ok"]:
+            failed = summary["replay"]["failed"]
+            print(f"bench failed: {failed} histories did not replay", file=sys.stderr)
+            code = 1
     except Exception as exc:  # a failed run says why in one place, then exits non-zero
         print(f"bench failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = 1

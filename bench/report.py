@@ -141,6 +141,19 @@ def table(summary: dict[str, Any]) -> str:
                 "",
             )
         )
+    replay = summary.get("replay")
+    if replay:
+        rows.append(("", "", "", ""))
+        for name, phase in replay["phases"].items():
+            of = f" (a sample of {phase['sampled_from']})" if phase["sampled_from"] else ""
+            rows.append(
+                (
+                    f"histories replayed, {name}{of}",
+                    f"{phase['replayed']} ({phase['per_second']:g}/s)",
+                    "0 failures",
+                    "yes" if not phase["failures"] else f"NO: {len(phase['failures'])}",
+                )
+            )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -1,5 +1,6 @@
 """Scale: many open cases waiting at pre-review on one dev server — how fast they start, the
-worker's resident memory, the server's database size and the inbox's latency at that size."""
+worker's resident memory, the server's database size and the inbox's latency at that size; and
+a sample of their histories replayed (``service.replay_gate``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from bench.rig import Rig
 from bench.stats import files_mb, rss_mb, summary_ms
 from contracts.workflow import TaskKind
 from service.exactly_once import history_tally
+from service.replay_gate import ReplayReport, replay_gate
+from service.replay_gate import sample as sample_of
 
 STARTS_IN_FLIGHT = 64
 INBOX_SAMPLES = 200
 HISTORY_SAMPLE = 100  # cases whose histories are read for workflow tasks that timed out
+REPLAY_SAMPLE = 200  # cases whose histories are replayed (all of them would take minutes)
 
 
 @dataclass
@@ -43,11 +47,20 @@ class ScaleFigures:
     # the cases: a worker too busy to take its own cases' tasks hands them to a full replay.
     sticky_timeouts_in_sample: int
     history_sample: int
+    # A sample of the open cases' histories (at most REPLAY_SAMPLE) replayed against the workflow
+    # code; ``sampled_from`` says of how many.
+    replay: ReplayReport
 
 
 async def run(
-    rig: Rig, first_serial: int, count: int, http: httpx.AsyncClient, settle_timeout: float
+    rig: Rig,
+    first_serial: int,
+    count: int,
+    http: httpx.AsyncClient,
+    settle_timeout: float,
+    replay_run: str,
 ) -> ScaleFigures:
+    """``replay_run``: where histories that do not replay are kept (``service.replay_gate``)."""
     cast = people(first_serial, count)
     rss_before = rss_mb(rig.worker_pid)
     began = time.monotonic()
@@ -105,6 +118,13 @@ async def run(
 
     sample = case_ids[:: max(1, count // HISTORY_SAMPLE)]
     stranded = (await history_tally(rig.client, sample)).stranded_seconds
+    replayed = sample_of(case_ids, REPLAY_SAMPLE)
+    replay = await replay_gate(
+        rig.client,
+        replayed,
+        run=replay_run,
+        sampled_from=count if len(replayed) < count else None,
+    )
 
     folder = rig.folder
     temporal_db = folder / "temporal.db"
@@ -134,4 +154,5 @@ async def run(
         inbox_ms=summary_ms(samples),
         sticky_timeouts_in_sample=len(stranded),
         history_sample=len(sample),
+        replay=replay,
     )

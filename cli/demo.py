@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
@@ -33,8 +34,9 @@ from policies import load_policy
 from service.binaries import temporal_cli, temporal_test_server
 from service.cases import start_case
 from service.demo import DemoRun, drive_together, start_demo_cases
-from service.driver import Driver, Script, organisation_actor
+from service.driver import Driver, Script, organisation_actor, read_model_look
 from service.people import early_retiree
+from service.replay_gate import FAILURES, replay_histories, run_name
 from service.settings import Settings
 from service.temporal import data_converter, runtime
 from worker import DepartmentSystems, build_worker
@@ -65,6 +67,8 @@ def run_demo(args: argparse.Namespace, out: IO[str]) -> int:
     runs, histories = asyncio.run(_demo(args.record_histories is not None))
     if args.record_histories is not None:
         histories[LIVE_LABEL] = asyncio.run(_live_history())
+        if not recordings_replay(histories):
+            return 1
         args.record_histories.mkdir(parents=True, exist_ok=True)
         for label, history in histories.items():
             (args.record_histories / f"{label}.json").write_text(history, encoding="utf-8")
@@ -96,6 +100,25 @@ def run_demo(args: argparse.Namespace, out: IO[str]) -> int:
             out,
         )
     return 0
+
+
+def recordings_replay(histories: dict[str, str]) -> bool:
+    """Every recording replays against the current workflow code before it joins the corpus
+    (``service.replay_gate``); says on stderr which do not, kept under var/replay-failures/."""
+    report = asyncio.run(
+        replay_histories(
+            (WorkflowHistory.from_json(label, text) for label, text in histories.items()),
+            demo_data_converter(),
+            folder=FAILURES / run_name("demo"),
+        )
+    )
+    for failure in report.failures:
+        print(
+            f"demo: the {failure.workflow_id} history does not replay ({failure.message}); "
+            f"kept in {failure.history_file}, nothing recorded",
+            file=sys.stderr,
+        )
+    return report.ok
 
 
 # The time-skipping server has no custom search attributes, so the demo's cases publish none;
@@ -163,7 +186,11 @@ async def _live_history() -> str:
                         request_id="declare-live",
                     )
                     driver = Driver(
-                        started.handle, person, started.person_key, Script(declaration=declaration)
+                        started.handle,
+                        person,
+                        started.person_key,
+                        Script(declaration=declaration),
+                        look=read_model_look(sessions, started.case_id),
                     )
                     await driver.run(timeout=120)
                     await started.handle.result()

@@ -2,7 +2,8 @@
 activities and decisions, the Temporal dev server is restarted, the provident fund centre's
 system goes down for a while and (on PostgreSQL) every database connection of the worker and
 the harness is cut; afterwards every case must reach its end with every side effect exactly once,
-every answered decision in the workflow and the audit log, and no drift. ``make chaos``
+every answered decision in the workflow and the audit log, no drift, and every case's history
+replayable (``service.replay_gate``). ``make chaos``
 (``python -m service.chaos [--cases N] [--database sqlite|postgres]``) prints the figures.
 
 Everything runs on this machine on free ports, in a temporary folder (``service.cluster``): the
@@ -220,7 +221,7 @@ async def _run(
         figures.lost_decisions = sum(
             (d.handle.id, rid) not in applied for d in drivers for rid in d.answered
         )
-        figures.verdict = await verdict(client, sessions, snapshots)
+        figures.verdict = await verdict(client, sessions, snapshots, run="chaos")
         figures.activity_retries = figures.verdict.histories.retries
     finally:
         cluster.stop()

@@ -1,6 +1,7 @@
 """The checks that end a chaos or load run: every side effect exactly once (every notice the
 workflows sent stored once), every decision the workflows applied in the audit log exactly once,
-and how many retries the faults cost."""
+every case's history replayable by the current workflow code (``service.replay_gate``), and how
+many retries the faults cost."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from db.models import (
     RewardNotice,
 )
 from service.reconcile import reconcile
+from service.replay_gate import ReplayReport, replay_gate, run_name
 
 # Every department record a step writes. In the chaos and load runs' cases (nothing returned
 # for correction, nothing refused) each exists at most once per case.
@@ -175,6 +177,7 @@ class Verdict:
     effects: SideEffects
     drift: list[str]
     histories: HistoryTally
+    replay: ReplayReport  # every case's history replayed; failures kept under var/
 
     @property
     def notices_lost_or_extra(self) -> int:
@@ -191,18 +194,23 @@ class Verdict:
             and self.effects.duplicates == 0
             and self.notices_lost_or_extra == 0
             and not self.drift
+            and self.replay.ok
         )
 
 
 async def verdict(
-    client: Client, sessions: sessionmaker[Session], snapshots: list[CaseSnapshot]
+    client: Client, sessions: sessionmaker[Session], snapshots: list[CaseSnapshot], run: str
 ) -> Verdict:
-    """The decisions against the audit log, the side effects against the histories, and
-    ``reconcile``'s drift."""
+    """The decisions against the audit log, the side effects against the histories,
+    ``reconcile``'s drift, and every case's history replayed with the client's data converter
+    (the worker's); a history that does not replay is written to
+    ``var/replay-failures/<run>-<time>/``. Call it once every workflow has closed."""
     found = await reconcile(client, sessions, fetched={s.case_id: s for s in snapshots})
+    case_ids = [s.case_id for s in snapshots]
     return Verdict(
         decisions=decision_audit(sessions, snapshots),
         effects=side_effects(sessions),
         drift=[f"{d.case_id}: {d.problem}" for d in found],
-        histories=await history_tally(client, (s.case_id for s in snapshots)),
+        histories=await history_tally(client, case_ids),
+        replay=await replay_gate(client, case_ids, run=run_name(run)),
     )

@@ -17,7 +17,7 @@ The people act only through HTTP, as they would:
 
 Afterwards: zero 5xx; every decision answered 200 is in the workflow and in the audit log
 exactly once; no task decided twice; each pension award, fund payout and notification exists
-once; and ``reconcile`` finds no drift.
+once; ``reconcile`` finds no drift; and every case's history replays (``service.replay_gate``).
 """
 
 from __future__ import annotations
@@ -429,7 +429,7 @@ async def _check(
     by_clerk = {(s.case_id, d.task_id, d.actor.id) for s in snapshots for d in s.decisions}
     figures.lost_decisions = sum(1 for answered in ledger.decided if answered not in by_clerk)
     await asyncio.sleep(2)  # the last projections
-    figures.verdict = await verdict(client, sessions, snapshots)
+    figures.verdict = await verdict(client, sessions, snapshots, run="load")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from cli.demo import recordings_replay
+
 RETIREMENT = Path(sys.executable).parent / "retirement"
+WORKFLOWS = Path(__file__).parent.parent / "workflows"
 PATHS = {
     "normal",
     "special-job",
@@ -55,3 +60,21 @@ def test_the_demo_prints_a_readable_story() -> None:
     for case in PATHS:
         assert f"== {case}: completed" in result.stdout
     assert "at (China)" in result.stdout
+
+
+def test_a_recording_that_does_not_replay_is_not_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every recording is replayed before it is written; one that does not replay (here a
+    history of another key ring) stops the recording and is kept under var/replay-failures/."""
+    monkeypatch.chdir(tmp_path)
+    histories = {
+        "normal": (WORKFLOWS / "histories" / "v3" / "normal.json").read_text(encoding="utf-8"),
+        "foreign": (WORKFLOWS / "regressions" / "update-during-projection.json").read_text(
+            encoding="utf-8"
+        ),
+    }
+    assert not recordings_replay(histories)
+    kept = list((tmp_path / "var" / "replay-failures").glob("demo-*/*.json"))
+    assert [p.name for p in kept] == ["foreign.json"]
+    assert recordings_replay({"normal": histories["normal"]})

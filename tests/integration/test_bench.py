@@ -27,9 +27,17 @@ def test_a_tiny_bench_run_yields_every_figure(tmp_path: Path) -> None:
     assert written["scale"]["inbox_total"] >= 100
     assert written["scale"]["history_sample"] == 100  # every case of so small a run
     assert isinstance(written["scale"]["sticky_timeouts_in_sample"], int)
+    # The replay gate ran: the probe's and both throughput cases' histories, and every open case
+    # of so small a run, replay against the current workflow code.
+    replay = written["replay"]
+    assert replay["phases"]["throughput"]["replayed"] == 3
+    assert replay["phases"]["scale"]["replayed"] == 100
+    assert replay["phases"]["scale"]["sampled_from"] is None  # all of them, not a sample
+    assert replay["ok"] and replay["failed"] == 0
     assert set(written["latency"]) == {"1", "3"}
     for clerks, kinds in written["latency"].items():
         # One paired overhead per API decision, and going through HTTP always costs something.
         assert kinds["api_own"]["n"] == kinds["api"]["n"], clerks
         assert 0 < kinds["overhead"]["p50_ms"] < kinds["api"]["p50"], clerks
     assert "throughput ratio" in table(summary)
+    assert "histories replayed, scale" in table(summary)

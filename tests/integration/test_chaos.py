@@ -55,4 +55,7 @@ async def test_cases_survive_crashes_outages_and_dropped_connections(
     assert verdict.decisions.applied == 36  # six per case, none lost, none twice
     assert verdict.decisions.doubled == verdict.decisions.unaudited == 0
     assert verdict.drift == []
+    # The replay gate ran: every case's history replays against the current workflow code.
+    assert verdict.replay.replayed == verdict.replay.cases == 6
+    assert verdict.replay.failures == []
     assert figures.ok

@@ -33,4 +33,7 @@ async def test_concurrent_employers_and_clerks_lose_and_double_nothing() -> None
     assert verdict.effects.duplicate_records == {}
     assert verdict.effects.duplicate_notifications == 0
     assert verdict.drift == []
+    # The replay gate ran: every case's history replays against the current workflow code.
+    assert verdict.replay.replayed == verdict.replay.cases == 30
+    assert verdict.replay.failures == []
     assert figures.ok

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from service.chaos import Figures
 from service.exactly_once import DecisionAudit, HistoryTally, SideEffects, Verdict
 from service.load import LoadFigures
+from service.replay_gate import ReplayFailure, ReplayReport
 
 VERDICT = Verdict(
     decisions=DecisionAudit(applied=6, doubled=0, unaudited=0),
@@ -19,6 +20,7 @@ VERDICT = Verdict(
         completed={"notifications.send": 4},
         stranded_seconds=[],
     ),
+    replay=ReplayReport(replayed=1, cases=1),
 )
 
 
@@ -31,6 +33,7 @@ def test_load_figures_print_as_json() -> None:
     assert report["statuses"] == {"200": 5, "409": 1}
     assert report["declarations"] == {"conflict": 1, "created": 1}
     assert report["verdict"]["decisions"]["applied"] == 6
+    assert report["verdict"]["replay"]["replayed"] == 1
     assert report["ok"] is True
 
 
@@ -40,9 +43,31 @@ def test_a_notice_sent_but_not_stored_fails_the_run() -> None:
         effects=SideEffects(1, 0, 1, 0, 3, 0, {}),
         drift=[],
         histories=VERDICT.histories,
+        replay=VERDICT.replay,
     )
     assert lost.notices_lost_or_extra == 1
     assert not lost.clean
+
+
+def test_a_history_that_does_not_replay_fails_the_run() -> None:
+    unreplayable = ReplayReport(
+        replayed=1,
+        cases=1,
+        failures=[ReplayFailure("case-1", "NondeterminismError: ...", "var/x/case-1.json")],
+    )
+    verdict = Verdict(
+        decisions=VERDICT.decisions,
+        effects=VERDICT.effects,
+        drift=[],
+        histories=VERDICT.histories,
+        replay=unreplayable,
+    )
+    assert not verdict.clean
+    figures = Figures(cases=1, completed=1, verdict=verdict)
+    assert not figures.ok
+    report = json.loads(json.dumps(asdict(figures)))
+    assert report["verdict"]["replay"]["replayed"] == 1
+    assert report["verdict"]["replay"]["failures"][0]["workflow_id"] == "case-1"
 
 
 def test_chaos_figures_print_as_json() -> None:
