@@ -38,7 +38,7 @@ from service.driver import Driver, Script, organisation_actor, read_model_look
 from service.people import early_retiree
 from service.replay_gate import FAILURES, replay_histories, run_name
 from service.settings import Settings
-from service.temporal import data_converter, runtime
+from service.temporal import QueriesOnlyToClosedRuns, data_converter, runtime
 from worker import DepartmentSystems, build_worker
 
 SECRET = b"demo-case-id-key"
@@ -167,6 +167,7 @@ async def _live_history() -> str:
                 search_attributes=search.ALL,
                 dev_server_log_level="error",
                 runtime=runtime(),
+                interceptors=[QueriesOnlyToClosedRuns()],
             )
         try:
             task_queue = f"demo-{uuid.uuid4().hex[:8]}"
@@ -206,6 +207,7 @@ async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:
             data_converter=demo_data_converter(),
             test_server_existing_path=temporal_test_server(),
             runtime=runtime(),
+            interceptors=[QueriesOnlyToClosedRuns()],
         )
         try:
             task_queue = f"demo-{uuid.uuid4().hex[:8]}"
