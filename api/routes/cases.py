@@ -133,15 +133,23 @@ async def declare(
                 403, "this person's case is held by another organisation", "wrong-organisation"
             )
             raise await refuse(ctx, facts, actor, "declare", problem)
-        status = await send(
-            ctx,
-            facts,
-            actor,
-            "declare",
-            RetirementCase.declare,
-            Declare(request_id=rid, actor=actor, declaration=body.declaration),
-            rid,
-        )
+        try:
+            status = await send(
+                ctx,
+                facts,
+                actor,
+                "declare",
+                RetirementCase.declare,
+                Declare(request_id=rid, actor=actor, declaration=body.declaration),
+                rid,
+            )
+        except Problem as problem:
+            if problem.slug != "duplicate":
+                raise
+            # This very request started the case, and its first answer did not reach the
+            # caller (503 while the case was not projected yet): answer as then.
+            snapshot = await snapshot_of(ctx, started.case_id)
+            return 201, CaseCreated(case_id=started.case_id, created=True, status=snapshot.status())
         return 200, CaseCreated(case_id=started.case_id, created=False, status=status)
 
     print_ = fingerprint("POST", "/cases", body.model_dump(mode="json"))

@@ -24,6 +24,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.cases import NOT_PROJECTED
+from api.routes import cases as api_routes_cases
 from contracts.case import Person
 from contracts.identity import case_id as case_id_for
 from contracts.workflow import ContributionProblem, ContributionProblemKind
@@ -1378,3 +1380,31 @@ async def test_a_case_not_projected_yet_is_waited_for_then_a_503(
         assert_problem(unknown, 404, slug="unknown-case")
     finally:
         await started.handle.terminate("test over")
+
+
+async def test_a_declaration_retried_after_a_503_is_answered_as_the_case_it_started(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case was started but not readable in time (503 not-projected-yet): the retry with the
+    same Idempotency-Key gets the case it started, created, and nothing is declared twice."""
+    real = api_routes_cases.snapshot_of
+    calls: list[str] = []
+
+    async def slow_once(ctx: Any, case_id: str) -> Any:
+        calls.append(case_id)
+        if len(calls) == 1:
+            raise NOT_PROJECTED
+        return await real(ctx, case_id)
+
+    monkeypatch.setattr(api_routes_cases, "snapshot_of", slow_once)
+    org = _org()
+    employer = {**_employer(api, org), "Idempotency-Key": f"declare-{uuid.uuid4().hex}"}
+    id_number = new_id_number(*NORMAL_BORN)
+    seed_person(api.sessions, id_number, "王建国")
+    first = await api.http.post("/cases", json=declare_body(id_number), headers=employer)
+    assert_problem(first, 503, slug="not-projected-yet")
+    retried = await api.http.post("/cases", json=declare_body(id_number), headers=employer)
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["created"] is True
+    snapshot = await case_of(api.http, employer, retried.json()["case_id"])
+    assert [e["actor"] for e in snapshot["events"]].count(f"employer:{org}-officer@{org}") == 1
