@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.cases import NOT_PROJECTED
+from api.cases import NOT_PROJECTED, snapshot_of
 from api.routes import cases as api_routes_cases
 from contracts.case import Person
 from contracts.identity import case_id as case_id_for
@@ -1387,7 +1387,7 @@ async def test_a_declaration_retried_after_a_503_is_answered_as_the_case_it_star
 ) -> None:
     """The case was started but not readable in time (503 not-projected-yet): the retry with the
     same Idempotency-Key gets the case it started, created, and nothing is declared twice."""
-    real = api_routes_cases.snapshot_of
+    real = snapshot_of
     calls: list[str] = []
 
     async def slow_once(ctx: Any, case_id: str) -> Any:
