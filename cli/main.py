@@ -45,7 +45,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
             return run_demo(args, stream)
         if args.command == "dev":
             return run_dev(args, stream)
-        if args.command in ("schedules", "roster", "reconcile"):
+        if args.command in ("schedules", "roster", "reconcile", "doctor"):
             return run_ops(args, stream)
         return run_rules(args, stream)
     except (UsageError, ValueError, ArithmeticError) as exc:

@@ -1,19 +1,26 @@
-"""Operations commands: ``retirement schedules ensure`` and ``retirement roster load FILE``."""
+"""Operations commands: ``retirement schedules ensure``, ``retirement roster load FILE``,
+``retirement reconcile`` and ``retirement doctor``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+from temporalio.service import RPCError, RPCStatusCode
 
 from cli.output import print_json, print_table
+from cli.rules import UsageError
 from db.session import make_engine, make_sessionmaker
 from db.sweeps import DatabaseRoster, read_roster_csv
 from service.reconcile import Drift, reconcile
 from service.schedules import ensure_schedules
 from service.settings import get_settings
 from service.temporal import connect
+
+if TYPE_CHECKING:
+    from service import doctor  # imported when run: it loads the workflow and the replayer
 
 
 def add_ops_commands(sub: Any) -> None:
@@ -28,9 +35,36 @@ def add_ops_commands(sub: Any) -> None:
         "reconcile", help="compare workflows, read model and department records; 1 on drift"
     )
     check.add_argument("--json", action="store_true", help="print the drift as JSON")
+    cure = sub.add_parser(
+        "doctor",
+        help="find cases whose workflow tasks fail or whose history cannot be replayed; 1 if any",
+    )
+    cure.add_argument(
+        "--replay",
+        action="store_true",
+        help="also replay every running case's history (finds latent cases; costs a history "
+        "fetch and a replay per case)",
+    )
+    cure.add_argument(
+        "--heal",
+        action="store_true",
+        help="reset each case found to before its first bad workflow task and re-send the "
+        "updates the reset drops, then check nothing was lost",
+    )
+    cure.add_argument("--case", action="append", default=[], metavar="ID", help="only this case")
+    cure.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long a healed case may take to accept its re-sent updates (default 120)",
+    )
+    cure.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
 def run_ops(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.command == "doctor":
+        return run_doctor(args, out)
     settings = get_settings()
     if args.command == "reconcile":
         drifts = asyncio.run(_reconcile())
@@ -67,3 +101,92 @@ async def _reconcile() -> list[Drift]:
 async def _ensure(task_queue: str) -> list[str]:
     client = await connect(get_settings())
     return await ensure_schedules(client, task_queue)
+
+
+def run_doctor(args: argparse.Namespace, out: IO[str]) -> int:
+    """Exit 0 when nothing was found, 1 when a case was (healed or not)."""
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    if any(not case.strip() for case in args.case):
+        raise UsageError("--case needs a case id")
+    results = asyncio.run(_doctor(args.replay, args.heal, args.case, args.timeout))
+    rows = [_doctor_row(finding, healed) for finding, healed in results]
+    if args.json:
+        print_json(rows, out)
+    elif rows:
+        print_table(
+            ["case", "kind", "first bad event", "why", "healed"],
+            [
+                [r["case"], r["kind"], r["first_bad_event"], r["message"][:120], _healed(r)]
+                for r in rows
+            ],
+            out,
+        )
+    else:
+        out.write(
+            "nothing found: no running case has failing workflow tasks"
+            + (
+                ", and every running case's history replays\n"
+                if args.replay
+                else " (--replay also replays their histories)\n"
+            )
+        )
+    return 1 if rows else 0
+
+
+def _doctor_row(finding: doctor.Finding, healed: doctor.Heal | None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "case": finding.case_id,
+        "run": finding.run_id,
+        "kind": finding.kind,
+        "first_bad_event": finding.first_bad_event,
+        "attempts": finding.attempts,
+        "message": finding.message,
+    }
+    if healed is not None:
+        row["heal"] = {
+            "ok": healed.ok,
+            "reset_to_event": healed.reset_to_event,
+            "new_run": healed.new_run,
+            "resent": healed.resent,
+            "duplicates": healed.duplicates,
+            "lost": healed.lost,
+            "unmatched_audit": healed.unmatched_audit,
+            "doubled": healed.doubled,
+            "problem": healed.problem,
+        }
+    return row
+
+
+def _healed(row: dict[str, Any]) -> str:
+    heal = row.get("heal")
+    if heal is None:
+        return "-"
+    if heal["ok"]:
+        return f"yes: new run {heal['new_run']}, {len(heal['resent'])} update(s) re-sent"
+    return "NO: " + "; ".join(
+        heal["lost"] + heal["unmatched_audit"] + [heal["problem"] or ""]
+    ).strip("; ")
+
+
+async def _doctor(
+    replay: bool, heal: bool, cases: list[str], timeout: float
+) -> list[tuple[doctor.Finding, doctor.Heal | None]]:
+    from service import doctor
+
+    settings = get_settings()
+    client = await connect(settings)
+    try:
+        findings = await doctor.examine(client, replay=replay, case_ids=cases or None)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND and cases:
+            raise UsageError(f"no such case: {exc.message}") from None
+        raise
+    if not heal:
+        return [(f, None) for f in findings]
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessionmaker(engine)
+        return [(f, await doctor.heal(client, sessions, f, timeout=timeout)) for f in findings]
+    finally:
+        engine.dispose()

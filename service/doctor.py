@@ -1,0 +1,419 @@
+"""``retirement doctor``: find the cases that cannot be replayed, and heal them.
+
+A case can be stuck for good (docs/reliability.md): when a workflow task was *split* — a query
+answered by a worker that applied a department step's result outside any workflow task, and an
+update then recorded in the same task as the step's follow-up — the history cannot be replayed.
+While a worker holds the case in its cache nothing shows; the day a worker must rebuild it from
+its history (a restart, a cache eviction) every workflow task fails.
+
+Finding (never by a query: a query to a running case is what splits a task):
+
+- *failing*: a running case whose pending workflow task is on its second attempt or later; the
+  last ``WorkflowTaskFailed`` event says why (its failure decoded with the project's converter:
+  failures are encrypted);
+- *unreplayable* (``replay=True``): a running case whose whole history does not replay against
+  this code, although its tasks do not fail yet (a latent split).
+
+For either, the *first bad workflow task* is found by replaying prefixes of the history: the
+prefix that ends with the ``WorkflowTaskStarted`` event of task *k* holds everything tasks before
+*k* decided, and task *k* itself is run as live work, which is exactly what a reset to *k*'s
+``WorkflowTaskCompleted`` event keeps and redoes. The last *k* whose prefix replays is the first
+bad task, and the reset point.
+
+Healing (``heal``): reset the run to that point, without re-applying the updates recorded after
+it (the server would hand them to the new run at once, before the steps that make them valid,
+and they would be refused, so they are re-sent instead; signals are re-applied, as by default);
+let the read model take the new run's projections (its version counter restarts from the reset
+point); re-send every update accepted in the old run after the reset point with the same update
+id and the same input (the accepted request, as recorded), in the order they were accepted, each
+once the new run accepts it; then prove nothing was lost: every update accepted in the old run
+is accepted in the new run (or refused there as a duplicate of a request it already applied),
+every accepted decision in the audit log is a decision in the new run's history, and no
+department record or notification of the case is doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.common.v1 import Payload, WorkflowExecution
+from temporalio.api.enums.v1 import (
+    EventType,
+    ResetReapplyExcludeType,
+    ResetReapplyType,
+    WorkflowTaskFailedCause,
+)
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.client import (
+    Client,
+    WorkflowHistory,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
+
+from contracts.workflow import Decision, RefusalType
+from db.models import AuditLogRow, NotificationRow
+from db.read_model import accept_next_projection
+from service.exactly_once import RECORDS
+from workflows.case import RetirementCase
+
+WORKFLOW_TYPE = "RetirementCase"
+FAILING = "failing"
+UNREPLAYABLE = "unreplayable"
+# Refusals that mean "not yet" for a re-sent update: the new run has not reached the state the
+# old run was in when it accepted the update (a step is still running again).
+_NOT_YET = {RefusalType.STALE.value, RefusalType.NOT_YET.value, RefusalType.WRONG_STAGE.value}
+
+
+@dataclass(frozen=True)
+class Finding:
+    case_id: str
+    run_id: str
+    kind: str  # FAILING or UNREPLAYABLE
+    first_bad_event: int | None  # WorkflowTaskCompleted event id of the first bad task
+    message: str
+    attempts: int = 0  # of the pending workflow task (failing cases)
+
+
+@dataclass
+class Heal:
+    case_id: str
+    old_run: str
+    reset_to_event: int | None = None
+    new_run: str | None = None
+    resent: list[str] = field(default_factory=list)  # update ids accepted again by the new run
+    duplicates: list[str] = field(default_factory=list)  # refused as already applied: not lost
+    lost: list[str] = field(default_factory=list)  # "update id: why"
+    unmatched_audit: list[str] = field(default_factory=list)  # audited decisions not in history
+    doubled: dict[str, int] = field(default_factory=dict)  # department records per table
+    problem: str | None = None  # why it could not be healed
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.problem is None
+            and self.new_run is not None
+            and not self.lost
+            and not self.unmatched_audit
+            and not self.doubled
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding
+
+
+async def examine(
+    client: Client, *, replay: bool, case_ids: Sequence[str] | None = None
+) -> list[Finding]:
+    """The running cases (or ``case_ids``) whose workflow tasks fail, and with ``replay`` those
+    whose history does not replay. Never queries a case."""
+    if case_ids:
+        ids = list(case_ids)
+    else:
+        query = f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'"
+        ids = [w.id async for w in client.list_workflows(query)]
+    replayer = Replayer(workflows=[RetirementCase], data_converter=client.data_converter)
+    findings: list[Finding] = []
+    for case_id in ids:
+        found = await _examine_one(client, replayer, case_id, replay=replay)
+        if found is not None:
+            findings.append(found)
+    return findings
+
+
+async def _examine_one(
+    client: Client, replayer: Replayer, case_id: str, *, replay: bool
+) -> Finding | None:
+    handle = client.get_workflow_handle(case_id)
+    described = await handle.describe()
+    raw = described.raw_description
+    attempts = raw.pending_workflow_task.attempt if raw.HasField("pending_workflow_task") else 0
+    if attempts <= 1 and not replay:
+        return None
+    run = client.get_workflow_handle(case_id, run_id=described.run_id)
+    history = await run.fetch_history()
+    if attempts > 1:
+        message = await _last_task_failure(client, history.events)
+        first_bad = await first_bad_task(replayer, history)
+        return Finding(case_id, described.run_id, FAILING, first_bad, message, attempts)
+    failure = await replay_failure(replayer, history)
+    if failure is None:
+        return None
+    first_bad = await first_bad_task(replayer, history)
+    return Finding(case_id, described.run_id, UNREPLAYABLE, first_bad, failure)
+
+
+async def _last_task_failure(client: Client, events: Sequence[HistoryEvent]) -> str:
+    for event in reversed(events):
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            attributes = event.workflow_task_failed_event_attributes
+            cause = attributes.cause
+            name = WorkflowTaskFailedCause.Name(cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")
+            if attributes.HasField("failure"):
+                error = await client.data_converter.decode_failure(attributes.failure)
+                return f"{name}: {error}"
+            return name
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+            return "workflow task timed out"
+    return "workflow task retried (no failure recorded)"
+
+
+async def replay_failure(replayer: Replayer, history: WorkflowHistory) -> str | None:
+    """Why ``history`` does not replay against this code, or ``None``."""
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    failure = result.replay_failure
+    return None if failure is None else f"{type(failure).__name__}: {failure}"
+
+
+def _task_ends(events: Sequence[HistoryEvent]) -> list[int]:
+    """Indexes of the WorkflowTaskCompleted events (each preceded by its WorkflowTaskStarted)."""
+    return [
+        i
+        for i, e in enumerate(events)
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+
+
+async def first_bad_task(replayer: Replayer, history: WorkflowHistory) -> int | None:
+    """The ``WorkflowTaskCompleted`` event id of the first workflow task whose recorded outcome
+    this code cannot reproduce (the reset point), or ``None`` when the whole history replays.
+
+    Prefix *k* = the events up to the ``WorkflowTaskStarted`` of task *k*: the tasks before it as
+    recorded, task *k* as live work. Prefixes only fail once a bad task is in them, so the last
+    good one is found by bisection."""
+    events = history.events
+    ends = _task_ends(events)
+    if not ends or await replay_failure(replayer, history) is None:
+        return None
+
+    async def good(k: int) -> bool:
+        prefix = WorkflowHistory(history.workflow_id, list(events[: ends[k]]))
+        return await replay_failure(replayer, prefix) is None
+
+    # The first task's prefix is the start alone: it always replays.
+    low, high = 0, len(ends)  # good(low); high is "past the end" (the whole history, bad)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if await good(middle):
+            low = middle
+        else:
+            high = middle
+    return events[ends[low]].event_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Healing
+
+
+async def heal(
+    client: Client,
+    sessions: sessionmaker[Session],
+    finding: Finding,
+    *,
+    timeout: float = 120.0,
+) -> Heal:
+    """Reset the case to just before its first bad workflow task, re-send the updates the reset
+    drops, and check that nothing was lost or doubled (see the module docstring)."""
+    report = Heal(case_id=finding.case_id, old_run=finding.run_id)
+    old = client.get_workflow_handle(finding.case_id, run_id=finding.run_id)
+    history = await old.fetch_history()
+    replayer = Replayer(workflows=[RetirementCase], data_converter=client.data_converter)
+    reset_to = await first_bad_task(replayer, history)
+    if reset_to is None:
+        report.problem = (
+            "the history replays: the failing task is not a replay problem (a bug in the code "
+            "deployed?), so a reset would not help"
+        )
+        return report
+    report.reset_to_event = reset_to
+    dropped = _accepted_updates(history.events, after=reset_to - 1)
+    response = await client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(
+                workflow_id=finding.case_id, run_id=finding.run_id
+            ),
+            reason=f"retirement doctor: workflow task {reset_to} cannot be replayed",
+            workflow_task_finish_event_id=reset_to,
+            # The same reset of the same run is one reset, however often doctor is run.
+            request_id=str(
+                uuid.uuid5(
+                    uuid.NAMESPACE_URL, f"doctor:{finding.case_id}:{finding.run_id}:{reset_to}"
+                )
+            ),
+            reset_reapply_type=ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
+            reset_reapply_exclude_types=[ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
+        )
+    )
+    report.new_run = response.run_id
+    # The new run counts versions again from the reset point: let its projections in.
+    await asyncio.to_thread(accept_next_projection, sessions, finding.case_id)
+    new = client.get_workflow_handle(finding.case_id, run_id=report.new_run)
+    deadline = time.monotonic() + timeout
+    present = _accepted_updates((await new.fetch_history()).events, after=0)
+    for update_id, update in dropped.items():
+        if update_id in present:
+            report.resent.append(update_id)  # re-applied by the reset or an earlier doctor run
+            continue
+        outcome = await _resend(
+            client, finding.case_id, report.new_run, update_id, update, deadline
+        )
+        if outcome == "accepted":
+            report.resent.append(update_id)
+        elif outcome == "duplicate":
+            report.duplicates.append(update_id)
+        else:
+            report.lost.append(f"{update_id}: {outcome}")
+    await _check(client, sessions, report, history.events)
+    return report
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    name: str
+    args: Sequence[Payload]  # as recorded (encrypted)
+
+
+def _accepted_updates(events: Sequence[HistoryEvent], *, after: int) -> dict[str, _Accepted]:
+    """Updates accepted in events after ``after``, by update id, in the order accepted."""
+    found: dict[str, _Accepted] = {}
+    for event in events:
+        if (
+            event.event_id > after
+            and event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        ):
+            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            found[request.meta.update_id] = _Accepted(
+                name=request.input.name, args=list(request.input.args.payloads)
+            )
+    return found
+
+
+async def _resend(
+    client: Client, case_id: str, run_id: str, update_id: str, update: _Accepted, deadline: float
+) -> str:
+    """``accepted``, ``duplicate``, or why the new run would not take it before ``deadline``.
+
+    The input is sent as recorded: decrypted with the codec, then passed through unconverted
+    (and encrypted again on the way out)."""
+    codec = client.data_converter.payload_codec
+    plain = await codec.decode(update.args) if codec else list(update.args)
+    handle = client.get_workflow_handle(case_id, run_id=run_id)
+    while True:
+        try:
+            accepted = await handle.start_update(
+                update.name,
+                args=[RawValue(p) for p in plain],
+                id=update_id,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                result_type=RawValue,
+            )
+            remaining = max(1.0, deadline - time.monotonic())
+            await asyncio.wait_for(accepted.result(), remaining)
+            return "accepted"
+        except WorkflowUpdateFailedError as failed:
+            cause = failed.cause
+            kind = cause.type if isinstance(cause, ApplicationError) else None
+            if kind == RefusalType.DUPLICATE.value:
+                return "duplicate"
+            if kind not in _NOT_YET or time.monotonic() > deadline:
+                return f"refused ({kind}): {cause}"
+        except TimeoutError:
+            return "accepted, but not completed in time"
+        await asyncio.sleep(0.5)
+
+
+async def _check(
+    client: Client,
+    sessions: sessionmaker[Session],
+    report: Heal,
+    old_events: Sequence[HistoryEvent],
+) -> None:
+    """Every update accepted in the old run is accepted in the new one (or refused there as a
+    duplicate); every accepted decision in the audit log is in the new run's history; no
+    department record or notification of the case twice."""
+    new = client.get_workflow_handle(report.case_id, run_id=report.new_run)
+    events = (await new.fetch_history()).events
+    accepted_now = _accepted_updates(events, after=0)
+    for update_id in _accepted_updates(old_events, after=0):
+        known = any(lost.startswith(f"{update_id}:") for lost in report.lost)
+        if update_id not in accepted_now and update_id not in report.duplicates and not known:
+            report.lost.append(f"{update_id}: not accepted by the new run")
+    decided = await _decisions(client, events)
+    audited = await asyncio.to_thread(_audited_decisions, sessions, report.case_id)
+    report.unmatched_audit = sorted(
+        f"{actor} on {task}" for actor, task in audited if (actor, task) not in decided
+    )
+    report.doubled = await asyncio.to_thread(_doubled, sessions, report.case_id)
+
+
+async def _decisions(client: Client, events: Sequence[HistoryEvent]) -> set[tuple[str, str]]:
+    """(actor id, task id) of every decision in a history: ``decide`` updates accepted and
+    ``decide_signal`` signals."""
+    found: set[tuple[str, str]] = set()
+    converter = client.data_converter
+    for event in events:
+        payloads = None
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            if request.input.name == "decide":
+                payloads = request.input.args.payloads
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            signal = event.workflow_execution_signaled_event_attributes
+            if signal.signal_name == "decide_signal":
+                payloads = signal.input.payloads
+        if payloads:
+            (decision,) = await converter.decode(payloads, [Decision])
+            if isinstance(decision, Decision):
+                found.add((decision.actor.id, decision.task_id))
+    return found
+
+
+def _audited_decisions(sessions: sessionmaker[Session], case_id: str) -> set[tuple[str, str]]:
+    """(actor id, task id) of the case's accepted ``decide-*`` audit entries (whose detail
+    starts with the task id)."""
+    with sessions() as db:
+        rows = db.execute(
+            select(AuditLogRow.actor_id, AuditLogRow.detail).where(
+                AuditLogRow.case_id == case_id,
+                AuditLogRow.action.like("decide-%"),
+                AuditLogRow.result == "accepted",
+            )
+        )
+        return {(actor, detail.split(" ", 1)[0]) for actor, detail in rows}
+
+
+def _doubled(sessions: sessionmaker[Session], case_id: str) -> dict[str, int]:
+    """Department records and notifications of the case beyond one each, per table."""
+    doubled: dict[str, int] = {}
+    with sessions() as db:
+        for model in RECORDS:
+            count = db.scalar(select(func.count()).where(model.case_id == case_id)) or 0
+            if count > 1:
+                doubled[str(model.__tablename__)] = count - 1
+        groups = db.execute(
+            select(func.count())
+            .where(NotificationRow.case_id == case_id)
+            .group_by(
+                NotificationRow.kind,
+                NotificationRow.recipient,
+                NotificationRow.subject,
+                NotificationRow.body,
+            )
+            .having(func.count() > 1)
+        )
+        extra = sum(n - 1 for (n,) in groups)
+        if extra:
+            doubled[str(NotificationRow.__tablename__)] = extra
+    return doubled
