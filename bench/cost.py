@@ -1,10 +1,10 @@
 """Cost per case, read from workflow histories: events and bytes, events per engine step, and
 billable Temporal Cloud actions.
 
-An engine step is one unit of work the case asks of the engine: an activity (each attempt) or
-an accepted update or a signal — the things the raw baseline also does. Everything else in the
-history (workflow tasks, local-activity markers, timers, search-attribute upserts) is what the
-project spends per step.
+An engine step is one unit of work the case asks of the engine: a department or notification
+activity (each attempt) or an accepted update or a signal — the things the raw baseline also
+does. Everything else in the history (workflow tasks, the read-model projections, local-activity
+and patch markers, timers, search-attribute upserts) is what the project spends per step.
 
 Billable actions, per Temporal Cloud's published definition (docs.temporal.io/cloud/actions),
 as far as the history shows them:
@@ -32,6 +32,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
 E = EventType
+PROJECTION = "read_model.project"  # activities/read_model.py
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
 def _name(kind: int) -> str:
@@ -42,7 +44,8 @@ def _name(kind: int) -> str:
 class CaseCost:
     events: int
     bytes: int
-    activities: int  # attempts
+    activities: int  # attempts of the department and notification steps
+    projections: int  # attempts of the read-model projection activity (the project's spend)
     updates: int
     signals: int
     local_activities: int
@@ -63,18 +66,27 @@ class CaseCost:
 
 def case_cost(events: Sequence[HistoryEvent]) -> CaseCost:
     kinds = Counter(e.event_type for e in events)
-    attempts = sum(
-        e.activity_task_started_event_attributes.attempt
+    types = {
+        e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
         for e in events
-        if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_STARTED
-    )
-    # Workflow tasks that recorded at least one local-activity marker.
+        if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    attempts: Counter[bool] = Counter()  # by "is a projection"
+    for e in events:
+        if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started = e.activity_task_started_event_attributes
+            attempts[types.get(started.scheduled_event_id) == PROJECTION] += started.attempt
+    # Workflow tasks that recorded at least one local-activity marker (patch markers are free).
     la_tasks = 0
     marked = False
     for e in events:
         if e.event_type == E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             marked = False
-        elif e.event_type == E.EVENT_TYPE_MARKER_RECORDED and not marked:
+        elif (
+            e.event_type == E.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            and not marked
+        ):
             marked = True
             la_tasks += 1
     starts = kinds[E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED]
@@ -85,14 +97,21 @@ def case_cost(events: Sequence[HistoryEvent]) -> CaseCost:
     return CaseCost(
         events=len(events),
         bytes=sum(e.ByteSize() for e in events),
-        activities=attempts,
+        activities=attempts[False],
+        projections=attempts[True],
         updates=updates,
         signals=signals,
-        local_activities=kinds[E.EVENT_TYPE_MARKER_RECORDED],
+        local_activities=sum(
+            e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            for e in events
+            if e.event_type == E.EVENT_TYPE_MARKER_RECORDED
+        ),
         timers=timers,
         upserts=upserts,
         workflow_tasks=kinds[E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED],
-        billable_actions=starts + attempts + la_tasks + timers + upserts + signals + updates,
+        billable_actions=(
+            starts + attempts.total() + la_tasks + timers + upserts + signals + updates
+        ),
         by_type={_name(k): n for k, n in kinds.most_common()},
     )
 
@@ -101,8 +120,8 @@ def mean_cost(costs: Sequence[CaseCost]) -> dict[str, float]:
     """The mean of each figure over ``costs`` (cases of the same kind)."""
     n = len(costs)
     keys = (
-        "events", "bytes", "activities", "updates", "signals", "local_activities", "timers",
-        "upserts", "workflow_tasks", "billable_actions", "steps",
+        "events", "bytes", "activities", "projections", "updates", "signals", "local_activities",
+        "timers", "upserts", "workflow_tasks", "billable_actions", "steps",
     )  # fmt: skip
     means = {k: round(sum(getattr(c, k) for c in costs) / n, 1) for k in keys}
     means["events_per_step"] = round(means["events"] / means["steps"], 2)

@@ -1,17 +1,20 @@
 """Histories the current SDK cannot replay, kept so a change in its behaviour is noticed.
 
 ``update-during-projection.json`` comes from a chaos run on 2026-11-30 (encrypted with the
-throwaway key of ``service.cluster.KEYS``). A worker was killed; the provident fund's account step
-then completed, opening the task ``fund-withdrawal-7``, and its workflow task waited on the dead
-worker's sticky queue. Meanwhile the restarted worker answered the chaos driver's query with that
-step already applied, and the clerk's decision on the new task was attached to the same workflow
-task. Live, the worker applied the step and then the decision; replaying, the SDK runs the update
-handler first, before the step's result: the task does not exist yet (``KeyError``).
+throwaway key of ``service.cluster.KEYS``). A worker was killed; a query sent to the case then
+waited on the dead worker's sticky queue; the provident fund's account step completed, and its
+workflow task waited there too. The restarted worker answered the query by applying the step as
+live work (opening ``fund-withdrawal-7`` and writing the read model from a local activity), and
+the clerk's decision on that task was attached to the waiting workflow task. Live, the worker
+applied the step and then the decision; replaying, the SDK runs the update first, before the
+step's result. With the ``decide`` handler waiting for its task (no more ``KeyError``) the
+replay still fails: the update's acceptance comes before the step's commands ("Update machine
+does not handle this event").
 
-The project's fix is that nobody acts on a query's answer (``service/driver.py``; the API's clients
-act on the read model), so the history cannot be made again by our own clients; the workflow
-cannot absorb it. If a future SDK replays it, this strict xfail fails: then the note in
-docs/reliability.md ("Found and fixed: a case that could not be replayed") should be revised.
+The workflow cannot absorb that; the project makes it impossible on its own paths (no query to
+a running case, the read model written only after commit), and ``retirement doctor`` heals a case
+split from outside (docs/reliability.md, ``tests/integration/test_split_task.py``). If a future
+SDK replays this history, this strict xfail fails: revise docs/reliability.md then.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from workflows.case import RetirementCase
 HISTORY = Path(__file__).parent / "regressions" / "update-during-projection.json"
 
 
-@pytest.mark.xfail(strict=True, reason="an update replayed before events a query had applied early")
+@pytest.mark.xfail(
+    strict=True, reason="an update replayed before events a query had applied early (SDK core)"
+)
 async def test_an_update_accepted_during_a_projection_replays() -> None:
     history = WorkflowHistory.from_json(HISTORY.stem, HISTORY.read_text(encoding="utf-8"))
     converter = data_converter(Settings(payload_keys=KEYS, payload_key_id="run-1"))
