@@ -37,7 +37,8 @@ def add_ops_commands(sub: Any) -> None:
     check.add_argument("--json", action="store_true", help="print the drift as JSON")
     cure = sub.add_parser(
         "doctor",
-        help="find cases whose workflow tasks fail or whose history cannot be replayed; 1 if any",
+        help="find cases whose workflow tasks fail or whose history cannot be replayed, and reset "
+        "cases missing updates their old run accepted (an unfinished heal); 1 if any",
     )
     cure.add_argument(
         "--replay",
@@ -49,7 +50,8 @@ def add_ops_commands(sub: Any) -> None:
         "--heal",
         action="store_true",
         help="reset each case found to before its first bad workflow task and re-send the "
-        "updates the reset drops, then check nothing was lost",
+        "updates the reset drops, then check nothing was lost; for an unfinished heal, re-send "
+        "what is missing (after a reset by hand only for the cases named with --case)",
     )
     cure.add_argument("--case", action="append", default=[], metavar="ID", help="only this case")
     cure.add_argument(
@@ -124,7 +126,8 @@ def run_doctor(args: argparse.Namespace, out: IO[str]) -> int:
         )
     else:
         out.write(
-            "nothing found: no running case has failing workflow tasks"
+            "nothing found: no running case has failing workflow tasks or misses an update "
+            "accepted before a reset"
             + (
                 ", and every running case's history replays\n"
                 if args.replay
@@ -143,6 +146,11 @@ def _doctor_row(finding: doctor.Finding, healed: doctor.Heal | None) -> dict[str
         "attempts": finding.attempts,
         "message": finding.message,
     }
+    if finding.kind == "unfinished-heal":
+        row["base_run"] = finding.base_run
+        row["reset_event"] = finding.reset_event
+        row["reset_reason"] = finding.reset_reason
+        row["owed"] = list(finding.owed)
     if healed is not None:
         row["heal"] = {
             "ok": healed.ok,
@@ -187,6 +195,14 @@ async def _doctor(
     engine = make_engine(settings.database_url)
     try:
         sessions = make_sessionmaker(engine)
-        return [(f, await doctor.heal(client, sessions, f, timeout=timeout)) for f in findings]
+        return [
+            (
+                f,
+                await doctor.heal(
+                    client, sessions, f, timeout=timeout, resend_by_hand=f.case_id in cases
+                ),
+            )
+            for f in findings
+        ]
     finally:
         engine.dispose()

@@ -30,6 +30,29 @@ once the new run accepts it; then prove nothing was lost: every update accepted 
 is accepted in the new run (or refused there as a duplicate of a request it already applied),
 every accepted decision in the audit log is a decision in the new run's history, and no
 department record or notification of the case is doubled.
+
+Healing is resumable (*unfinished-heal*). A heal is two steps, :func:`reset` and
+:func:`resend_dropped`; if doctor dies between them (a crash, Ctrl-C, the machine lost), the new
+run replays fine and the updates accepted by the old run are gone from it, although the clerk was
+told "accepted". So every doctor run also looks at the running cases that were reset
+(``workflow_extended_info.last_reset_time`` in describe, so the check costs nothing for the
+others): the reset run's history holds a ``WorkflowTaskFailed`` event with cause
+``RESET_WORKFLOW`` whose ``base_run_id`` is the run it was reset from (and whose own base may have
+been reset too: the chain is followed, up to :data:`MAX_RESETS` runs back). Every update accepted
+in a base run after its reset point must be accepted by the current run, or be a request the
+current run has applied already (its request id seen: an update accepted, the declaration at
+start, a ``decide_signal``, or carried over by continue-as-new; the workflow refuses those as
+duplicates). The ones that are neither are *owed*: reported, and with ``heal`` re-sent (same id,
+same recorded input, same order, same retries) and checked as above. After a complete heal
+nothing is owed, so running doctor again finds nothing and changes nothing.
+
+The same check covers a reset made by hand (``temporal workflow reset``, the UI): with the
+default reapply the server re-admits the updates (``WorkflowExecutionUpdateAdmitted``, origin
+REAPPLY) but the new run may refuse them (the state that made them valid is not there yet), and a
+refused update leaves no trace; their loss is reported the same way. Such a reset may also have
+dropped them on purpose (an undo), so ``heal`` re-sends them only when the operator names the case
+(``--case``); doctor's own resets (reason ``retirement doctor: ...``) are always resumed.
+A base run deleted by the namespace's retention cannot be checked any more, and is skipped.
 """
 
 from __future__ import annotations
@@ -58,7 +81,9 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 from temporalio.common import RawValue
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from contracts.workflow import Decision, RefusalType
@@ -70,6 +95,11 @@ from workflows.case import RetirementCase
 WORKFLOW_TYPE = "RetirementCase"
 FAILING = "failing"
 UNREPLAYABLE = "unreplayable"
+UNFINISHED_HEAL = "unfinished-heal"
+# The reason doctor gives its resets; a reset with any other reason was made by someone else.
+REASON_PREFIX = "retirement doctor:"
+# How many resets back the chain of base runs is followed.
+MAX_RESETS = 8
 # Refusals that mean "not yet" for a re-sent update: the new run has not reached the state the
 # old run was in when it accepted the update (a step is still running again).
 _NOT_YET = {RefusalType.STALE.value, RefusalType.NOT_YET.value, RefusalType.WRONG_STAGE.value}
@@ -79,10 +109,20 @@ _NOT_YET = {RefusalType.STALE.value, RefusalType.NOT_YET.value, RefusalType.WRON
 class Finding:
     case_id: str
     run_id: str
-    kind: str  # FAILING or UNREPLAYABLE
+    kind: str  # FAILING, UNREPLAYABLE or UNFINISHED_HEAL
     first_bad_event: int | None  # WorkflowTaskCompleted event id of the first bad task
     message: str
     attempts: int = 0  # of the pending workflow task (failing cases)
+    # UNFINISHED_HEAL: the run this one was reset from, the reset point in it (event id), the
+    # reset's reason, and the update ids accepted there that this run lacks
+    base_run: str | None = None
+    reset_event: int | None = None
+    reset_reason: str | None = None
+    owed: tuple[str, ...] = ()
+
+    @property
+    def reset_by_doctor(self) -> bool:
+        return (self.reset_reason or "").startswith(REASON_PREFIX)
 
 
 @dataclass
@@ -139,7 +179,8 @@ async def _examine_one(
     described = await handle.describe()
     raw = described.raw_description
     attempts = raw.pending_workflow_task.attempt if raw.HasField("pending_workflow_task") else 0
-    if attempts <= 1 and not replay:
+    was_reset = raw.workflow_extended_info.HasField("last_reset_time")
+    if attempts <= 1 and not replay and not was_reset:
         return None
     run = client.get_workflow_handle(case_id, run_id=described.run_id)
     history = await run.fetch_history()
@@ -147,11 +188,14 @@ async def _examine_one(
         message = await _last_task_failure(client, history.events)
         first_bad = await first_bad_task(replayer, history)
         return Finding(case_id, described.run_id, FAILING, first_bad, message, attempts)
-    failure = await replay_failure(replayer, history)
-    if failure is None:
-        return None
-    first_bad = await first_bad_task(replayer, history)
-    return Finding(case_id, described.run_id, UNREPLAYABLE, first_bad, failure)
+    if replay:
+        failure = await replay_failure(replayer, history)
+        if failure is not None:
+            first_bad = await first_bad_task(replayer, history)
+            return Finding(case_id, described.run_id, UNREPLAYABLE, first_bad, failure)
+    if was_reset:
+        return await unfinished_heal(client, case_id, described.run_id, history.events)
+    return None
 
 
 async def _last_task_failure(client: Client, events: Sequence[HistoryEvent]) -> str:
@@ -213,6 +257,216 @@ async def first_bad_task(replayer: Replayer, history: WorkflowHistory) -> int | 
 
 
 # ---------------------------------------------------------------------------------------------
+# Unfinished heals: what a reset run still owes
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    name: str
+    args: Sequence[Payload]  # as recorded (encrypted)
+
+
+@dataclass(frozen=True)
+class ResetLink:
+    """How a run came about by a reset, from its ``WorkflowTaskFailed`` (RESET_WORKFLOW) event."""
+
+    base_run: str
+    after: int  # the base run's events after this one were dropped (the reset task's started)
+    reset_event: int  # the reset point in the base run (its WorkflowTaskCompleted event id)
+    reason: str
+
+
+def reset_link(events: Sequence[HistoryEvent], run_id: str) -> ResetLink | None:
+    """The reset that made run ``run_id`` (whose history is ``events``), or ``None``.
+
+    A reset copies the base run's events up to the reset point, so a run reset twice holds the
+    earlier reset's event too: the one whose ``new_run_id`` is this run is the one."""
+    found: ResetLink | None = None
+    for event in events:
+        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            continue
+        attributes = event.workflow_task_failed_event_attributes
+        if attributes.cause != WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW:
+            continue
+        if attributes.new_run_id not in (run_id, ""):
+            continue
+        found = ResetLink(
+            base_run=attributes.base_run_id,
+            after=attributes.started_event_id,
+            reset_event=event.event_id,
+            reason=attributes.failure.message,
+        )
+    return found
+
+
+def _accepted_updates(events: Sequence[HistoryEvent], *, after: int) -> dict[str, _Accepted]:
+    """Updates accepted in events after ``after``, by update id, in the order accepted.
+
+    An update the server re-admitted (a reset's reapply) is recorded in its
+    ``WorkflowExecutionUpdateAdmitted`` event; its accepted event then carries no request."""
+    admitted: dict[str, _Accepted] = {}
+    found: dict[str, _Accepted] = {}
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED:
+            request = event.workflow_execution_update_admitted_event_attributes.request
+            admitted[request.meta.update_id] = _Accepted(
+                name=request.input.name, args=list(request.input.args.payloads)
+            )
+        elif (
+            event.event_id > after
+            and event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        ):
+            attributes = event.workflow_execution_update_accepted_event_attributes
+            request = attributes.accepted_request
+            update_id = request.meta.update_id or attributes.protocol_instance_id
+            if request.input.name:
+                found[update_id] = _Accepted(
+                    name=request.input.name, args=list(request.input.args.payloads)
+                )
+            else:
+                found[update_id] = admitted.get(update_id, _Accepted(name="", args=[]))
+    return found
+
+
+@dataclass
+class Owed:
+    """What a reset run owes: the updates dropped from its base runs, and how each stands."""
+
+    link: ResetLink  # the reset that made the current run
+    dropped: dict[str, _Accepted]  # accepted in a base run after its reset point, in order
+    base_events: list[HistoryEvent]  # every base run's events, oldest run first
+    present: list[str] = field(default_factory=list)  # accepted by the current run
+    duplicates: list[str] = field(default_factory=list)  # their request applied already
+    owed: list[str] = field(default_factory=list)  # neither: lost unless re-sent
+
+
+async def lineage(
+    client: Client, case_id: str, run_id: str, events: Sequence[HistoryEvent]
+) -> list[tuple[ResetLink, list[HistoryEvent]]]:
+    """The resets behind run ``run_id``, newest first, each with its base run's events; up to
+    :data:`MAX_RESETS`, and up to a base run deleted by retention."""
+    chain: list[tuple[ResetLink, list[HistoryEvent]]] = []
+    link = reset_link(events, run_id)
+    while link is not None and len(chain) < MAX_RESETS:
+        base = client.get_workflow_handle(case_id, run_id=link.base_run)
+        try:
+            base_events = list((await base.fetch_history()).events)
+        except RPCError as gone:
+            if gone.status is RPCStatusCode.NOT_FOUND:
+                break
+            raise
+        chain.append((link, base_events))
+        link = reset_link(base_events, link.base_run)
+    return chain
+
+
+async def owed_updates(
+    converter: DataConverter,
+    events: Sequence[HistoryEvent],
+    chain: Sequence[tuple[ResetLink, Sequence[HistoryEvent]]],
+) -> Owed | None:
+    """What the run whose history is ``events`` owes to the runs it was reset from (``chain``,
+    newest first, as :func:`lineage` gives it); ``None`` when it was not reset."""
+    if not chain:
+        return None
+    dropped: dict[str, _Accepted] = {}
+    for link, base_events in reversed(chain):  # oldest first: the order the clerks were answered
+        for update_id, update in _accepted_updates(base_events, after=link.after).items():
+            dropped.setdefault(update_id, update)
+    result = Owed(
+        link=chain[0][0],
+        dropped=dropped,
+        base_events=[e for _, base_events in reversed(chain) for e in base_events],
+    )
+    accepted = _accepted_updates(events, after=0)
+    candidates = [u for u in dropped if u not in accepted]
+    result.present = [u for u in dropped if u in accepted]
+    if candidates:
+        seen = await _request_ids(converter, events)
+        for update_id in candidates:
+            request_id = await _request_id(converter, dropped[update_id].args)
+            if request_id is not None and request_id in seen:
+                result.duplicates.append(update_id)
+            else:
+                result.owed.append(update_id)
+    return result
+
+
+async def unfinished_heal(
+    client: Client, case_id: str, run_id: str, events: Sequence[HistoryEvent]
+) -> Finding | None:
+    """An UNFINISHED_HEAL finding when run ``run_id`` of the case was reset and lacks an update
+    accepted by a run it was reset from; ``None`` otherwise."""
+    chain = await lineage(client, case_id, run_id, events)
+    owed = await owed_updates(client.data_converter, events, chain)
+    if owed is None or not owed.owed:
+        return None
+    link = owed.link
+    by = "doctor" if link.reason.startswith(REASON_PREFIX) else "hand"
+    return Finding(
+        case_id,
+        run_id,
+        UNFINISHED_HEAL,
+        None,
+        f"{len(owed.owed)} update(s) accepted by run {link.base_run} after event "
+        f"{link.reset_event} missing: {', '.join(owed.owed)}; reset by {by} ({link.reason})",
+        base_run=link.base_run,
+        reset_event=link.reset_event,
+        reset_reason=link.reason,
+        owed=tuple(owed.owed),
+    )
+
+
+async def _request_id(converter: DataConverter, args: Sequence[Payload]) -> str | None:
+    """The ``request_id`` of an update's (or signal's) first argument, if it has one."""
+    value = await _decoded(converter, args)
+    request_id = value.get("request_id") if isinstance(value, dict) else None
+    return request_id if isinstance(request_id, str) else None
+
+
+async def _request_ids(converter: DataConverter, events: Sequence[HistoryEvent]) -> set[str]:
+    """The request ids a run has applied, as far as its history tells (what the workflow's
+    duplicate check knows): its accepted updates', its ``decide_signal`` signals', the
+    declaration's at start and those carried over by continue-as-new."""
+    seen: set[str] = set()
+    for update in _accepted_updates(events, after=0).values():
+        request_id = await _request_id(converter, update.args)
+        if request_id is not None:
+            seen.add(request_id)
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            signal = event.workflow_execution_signaled_event_attributes
+            if signal.signal_name == "decide_signal":
+                request_id = await _request_id(converter, signal.input.payloads)
+                if request_id is not None:
+                    seen.add(request_id)
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            start = await _decoded(converter, payloads)
+            if isinstance(start, dict):
+                if isinstance(start.get("request_id"), str):
+                    seen.add(start["request_id"])
+                state = start.get("state")
+                if isinstance(state, dict):
+                    seen.update(
+                        r for r in state.get("processed_requests", []) if isinstance(r, str)
+                    )
+    return seen
+
+
+async def _decoded(converter: DataConverter, payloads: Sequence[Payload]) -> object:
+    """The first payload as plain JSON values, or ``None`` when there is none or it cannot be
+    decoded (then it has no request id, and is simply not taken for a duplicate)."""
+    if not payloads:
+        return None
+    try:
+        (value,) = await converter.decode([payloads[0]])
+    except Exception:
+        return None
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
 # Healing
 
 
@@ -222,9 +476,38 @@ async def heal(
     finding: Finding,
     *,
     timeout: float = 120.0,
+    resend_by_hand: bool = False,
 ) -> Heal:
-    """Reset the case to just before its first bad workflow task, re-send the updates the reset
-    drops, and check that nothing was lost or doubled (see the module docstring)."""
+    """Heal a finding: for a failing or unreplayable case, :func:`reset` it to just before its
+    first bad workflow task, then :func:`resend_dropped`; for an unfinished heal, only the
+    latter (a reset by hand only with ``resend_by_hand``). Then check that nothing was lost or
+    doubled (see the module docstring)."""
+    if finding.kind == UNFINISHED_HEAL:
+        report = Heal(
+            case_id=finding.case_id,
+            old_run=finding.base_run or finding.run_id,
+            reset_to_event=finding.reset_event,
+            new_run=finding.run_id,
+        )
+        if not finding.reset_by_doctor and not resend_by_hand:
+            report.problem = (
+                f"reset by hand ({finding.reset_reason}), perhaps to drop these updates on "
+                f"purpose: to re-send them, run doctor --heal --case {finding.case_id}"
+            )
+            return report
+        # Doctor may have died before it let the new run's projections in: do it (again).
+        await asyncio.to_thread(accept_next_projection, sessions, finding.case_id)
+        return await resend_dropped(client, sessions, report, timeout=timeout)
+    report = await reset(client, sessions, finding)
+    if report.new_run is None:
+        return report
+    return await resend_dropped(client, sessions, report, timeout=timeout)
+
+
+async def reset(client: Client, sessions: sessionmaker[Session], finding: Finding) -> Heal:
+    """The first half of a heal: reset the case to just before its first bad workflow task,
+    updates excluded from the reapply, and let the read model take the new run's projections.
+    The report's ``new_run`` is the new run (``None`` with a ``problem`` when not reset)."""
     report = Heal(case_id=finding.case_id, old_run=finding.run_id)
     old = client.get_workflow_handle(finding.case_id, run_id=finding.run_id)
     history = await old.fetch_history()
@@ -237,14 +520,13 @@ async def heal(
         )
         return report
     report.reset_to_event = reset_to
-    dropped = _accepted_updates(history.events, after=reset_to - 1)
     response = await client.workflow_service.reset_workflow_execution(
         ResetWorkflowExecutionRequest(
             namespace=client.namespace,
             workflow_execution=WorkflowExecution(
                 workflow_id=finding.case_id, run_id=finding.run_id
             ),
-            reason=f"retirement doctor: workflow task {reset_to} cannot be replayed",
+            reason=f"{REASON_PREFIX} workflow task {reset_to} cannot be replayed",
             workflow_task_finish_event_id=reset_to,
             # The same reset of the same run is one reset, however often doctor is run.
             request_id=str(
@@ -259,15 +541,33 @@ async def heal(
     report.new_run = response.run_id
     # The new run counts versions again from the reset point: let its projections in.
     await asyncio.to_thread(accept_next_projection, sessions, finding.case_id)
-    new = client.get_workflow_handle(finding.case_id, run_id=report.new_run)
+    return report
+
+
+async def resend_dropped(
+    client: Client, sessions: sessionmaker[Session], report: Heal, *, timeout: float = 120.0
+) -> Heal:
+    """The second half of a heal, and all of a resumed one: re-send to ``report.new_run`` every
+    update accepted by a run it was reset from (following the chain of resets) that it has
+    neither accepted nor applied as a duplicate, in the order accepted, each once the run
+    accepts it; then check nothing was lost or doubled. Idempotent: what the run has is not sent
+    again."""
+    if report.new_run is None:
+        report.problem = report.problem or "no new run to re-send the updates to"
+        return report
+    new = client.get_workflow_handle(report.case_id, run_id=report.new_run)
+    events = (await new.fetch_history()).events
+    chain = await lineage(client, report.case_id, report.new_run, events)
+    owed = await owed_updates(client.data_converter, events, chain)
+    if owed is None:
+        report.problem = f"run {report.new_run} was not made by a reset"
+        return report
+    report.resent.extend(owed.present)  # re-applied by the reset or an earlier doctor run
+    report.duplicates.extend(owed.duplicates)
     deadline = time.monotonic() + timeout
-    present = _accepted_updates((await new.fetch_history()).events, after=0)
-    for update_id, update in dropped.items():
-        if update_id in present:
-            report.resent.append(update_id)  # re-applied by the reset or an earlier doctor run
-            continue
+    for update_id in owed.owed:
         outcome = await _resend(
-            client, finding.case_id, report.new_run, update_id, update, deadline
+            client, report.case_id, report.new_run, update_id, owed.dropped[update_id], deadline
         )
         if outcome == "accepted":
             report.resent.append(update_id)
@@ -275,29 +575,8 @@ async def heal(
             report.duplicates.append(update_id)
         else:
             report.lost.append(f"{update_id}: {outcome}")
-    await _check(client, sessions, report, history.events)
+    await _check(client, sessions, report, owed.base_events)
     return report
-
-
-@dataclass(frozen=True)
-class _Accepted:
-    name: str
-    args: Sequence[Payload]  # as recorded (encrypted)
-
-
-def _accepted_updates(events: Sequence[HistoryEvent], *, after: int) -> dict[str, _Accepted]:
-    """Updates accepted in events after ``after``, by update id, in the order accepted."""
-    found: dict[str, _Accepted] = {}
-    for event in events:
-        if (
-            event.event_id > after
-            and event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
-        ):
-            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-            found[request.meta.update_id] = _Accepted(
-                name=request.input.name, args=list(request.input.args.payloads)
-            )
-    return found
 
 
 async def _resend(
@@ -363,16 +642,14 @@ async def _decisions(client: Client, events: Sequence[HistoryEvent]) -> set[tupl
     ``decide_signal`` signals."""
     found: set[tuple[str, str]] = set()
     converter = client.data_converter
-    for event in events:
-        payloads = None
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-            if request.input.name == "decide":
-                payloads = request.input.args.payloads
-        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            signal = event.workflow_execution_signaled_event_attributes
-            if signal.signal_name == "decide_signal":
-                payloads = signal.input.payloads
+    inputs = [u.args for u in _accepted_updates(events, after=0).values() if u.name == "decide"]
+    inputs += [
+        e.workflow_execution_signaled_event_attributes.input.payloads
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        and e.workflow_execution_signaled_event_attributes.signal_name == "decide_signal"
+    ]
+    for payloads in inputs:
         if payloads:
             (decision,) = await converter.decode(payloads, [Decision])
             if isinstance(decision, Decision):

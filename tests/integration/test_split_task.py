@@ -26,6 +26,10 @@ step in one activation and fails.
 Every step is checked (the query must still be waiting when the step completes, the query's
 answer must show the task, the update must land in that workflow task), so a run that did not
 split fails saying where, rather than passing by luck.
+
+The doctor test heals it the hard way: a ``doctor --heal`` that dies after the reset, before it
+has re-sent the clerk's decision; the next ``doctor`` must report the unfinished heal, the next
+``doctor --heal`` finish it, and one more find nothing and change nothing.
 """
 
 from __future__ import annotations
@@ -475,18 +479,47 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
     assert "Nondeterminism" in stuck.message or "KeyError" in stuck.message, stuck.message
     assert stuck.first_bad_event == evidence["task_completed"]
 
-    # Healed.
+    # Doctor dies mid-heal (a crash, Ctrl-C, the machine lost): after the reset, before it has
+    # re-sent the updates the reset dropped. The clerk's decision, answered "accepted", is not in
+    # the new run, and the new run replays: only the unfinished-heal check can tell.
+    with monkeypatch.context() as dying:
+        dying.setattr(doctor, "resend_dropped", _doctor_dies)
+        with pytest.raises(DoctorDied):
+            await _cli(["doctor", "--heal"], io.StringIO(), split.settings, monkeypatch)
+    new_run = (await handle.describe()).run_id
+    assert new_run != split.old_run_id, "doctor died before it reset the case"
+    assert split.update_id not in await _accepted_update_ids(client, case_id, new_run)
+    out = io.StringIO()
+    status = await _cli(["doctor", "--json"], out, split.settings, monkeypatch)
+    print(f"doctor after it died mid-heal:\n{out.getvalue()}")
+    found = [f for f in json.loads(out.getvalue()) if f["case"] == case_id]
+    assert status == 1 and len(found) == 1, out.getvalue()
+    assert found[0]["kind"] == doctor.UNFINISHED_HEAL
+    assert found[0]["run"] == new_run and found[0]["base_run"] == split.old_run_id
+    assert found[0]["reset_event"] == evidence["task_completed"]
+    assert found[0]["owed"] == [split.update_id]
+
+    # Healed: the next doctor --heal finishes the job.
     out = io.StringIO()
     status = await _cli(["doctor", "--heal", "--json"], out, split.settings, monkeypatch)
     print(f"doctor --heal --json:\n{out.getvalue()}")
     reports = [r for r in json.loads(out.getvalue()) if r["case"] == case_id]
     assert status == 1 and len(reports) == 1, out.getvalue()
+    assert reports[0]["kind"] == doctor.UNFINISHED_HEAL
     healed = reports[0]["heal"]
     assert healed["ok"], healed
     assert healed["reset_to_event"] == evidence["task_completed"]
-    assert split.update_id in healed["resent"]
-    new_run = healed["new_run"]
-    assert new_run != split.old_run_id
+    assert healed["new_run"] == new_run
+    assert healed["resent"] == [split.update_id] and healed["duplicates"] == []
+
+    # Idempotent: right after a complete heal doctor --heal finds nothing and changes nothing.
+    accepted = await _accepted_update_ids(client, case_id, new_run)
+    assert accepted.count(split.update_id) == 1
+    out = io.StringIO()
+    status = await _cli(["doctor", "--heal", "--json"], out, split.settings, monkeypatch)
+    assert status == 0 and json.loads(out.getvalue()) == [], out.getvalue()
+    assert (await handle.describe()).run_id == new_run
+    assert await _accepted_update_ids(client, case_id, new_run) == accepted
 
     # Nothing is wrong any more; doctor says so with exit status 0.
     out = io.StringIO()
@@ -544,6 +577,24 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
     effects = side_effects(sessions)
     assert effects.duplicate_records == {} and effects.duplicate_notifications == 0
     assert effects.pension_awards == effects.fund_payouts == 1
+
+
+class DoctorDied(Exception):
+    """Doctor dying mid-heal, as a crash or Ctrl-C would."""
+
+
+async def _doctor_dies(*args: Any, **kwargs: Any) -> doctor.Heal:
+    raise DoctorDied
+
+
+async def _accepted_update_ids(client: Client, case_id: str, run_id: str) -> list[str]:
+    """The ids of the updates run ``run_id`` of the case accepted, in order."""
+    history = await client.get_workflow_handle(case_id, run_id=run_id).fetch_history()
+    return [
+        e.workflow_execution_update_accepted_event_attributes.protocol_instance_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
 
 
 async def _cli(
