@@ -527,15 +527,12 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
     assert status == 0, out.getvalue()
 
     # The healed case runs to its end, driven by Updates on what the read model shows.
+    case: CaseHandle = client.get_workflow_handle_for(RetirementCase.run, case_id)
     driver = Driver(
-        client.get_workflow_handle_for(RetirementCase.run, case_id),
-        split.person,
-        split.person_key,
-        Script(),
-        look=read_model_look(sessions, case_id),
+        case, split.person, split.person_key, Script(), look=read_model_look(sessions, case_id)
     )
     await driver.run(timeout=120)
-    outcome = await client.get_workflow_handle_for(RetirementCase.run, case_id).result()
+    outcome: CaseOutcome = await case.result()
     assert outcome.stage is Stage.COMPLETED, outcome
 
     # Closed now: its history replays, and it may be queried.
