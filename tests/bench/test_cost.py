@@ -9,6 +9,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
 from bench.cost import case_cost
+from bench.raw import plan_from_history
 
 CORPUS = Path(__file__).parents[1] / "workflows" / "histories"
 
@@ -27,3 +28,12 @@ def test_the_projection_activity_is_spend_not_a_step() -> None:
 def _history(version: str) -> list[HistoryEvent]:
     path = CORPUS / version / "normal.json"
     return list(WorkflowHistory.from_json(path.stem, path.read_text()).events)
+
+
+def test_the_raw_baseline_does_the_engine_work_not_the_projections() -> None:
+    """The raw engine's plan mirrors a case's department and notification steps, in the same
+    batches, whether the case projected itself by local activities or by ordinary ones."""
+    local = plan_from_history(_history("v3")).segments
+    after_commit = plan_from_history(_history("v4")).segments
+    assert sum(map(sum, local)) == sum(map(sum, after_commit)) == 22
+    assert local == after_commit
