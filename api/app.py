@@ -50,7 +50,11 @@ def verifier_for(settings: Settings) -> TokenVerifier:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes (413) before they are read into memory."""
+    """Refuse request bodies over ``limit`` bytes (413) before the application reads them.
+
+    A declared ``Content-Length`` is judged at once (the server holds the body to it). A body
+    sent chunked declares nothing: it is read here, up to ``limit``, and handed on whole — an
+    error raised from inside the application's own read would become its parser's 400."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -61,32 +65,33 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or {}).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, send)
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.limit:
+                await self._refuse(scope, send)
+            else:
+                await self.app(scope, receive, send)
             return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await self._refuse(scope, send)
+                return
+            if not message.get("more_body", False):
+                break
+        whole: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(scope, send)
+        async def replay() -> Message:
+            return whole.pop() if whole else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         problem = Problem(413, f"the request body is over {self.limit} bytes", "too-large")
         await problem.response(scope.get("path"))(scope, _no_body, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _no_body() -> Message:

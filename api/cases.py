@@ -163,10 +163,18 @@ async def audit(
 
 
 async def refuse(
-    ctx: ApiContext, facts: CaseFacts, actor: Actor, action: str, problem: Problem
+    ctx: ApiContext,
+    facts: CaseFacts,
+    actor: Actor,
+    action: str,
+    problem: Problem,
+    *,
+    target: str | None = None,
 ) -> Problem:
-    """Record a refused attempt in the audit log and hand the problem back to raise."""
-    await audit(ctx, facts.case_id, actor, action, problem.detail, f"refused {problem.status}")
+    """Record a refused attempt in the audit log, naming the task it targeted (``target``), and
+    hand the problem back to raise."""
+    detail = f"{target}: {problem.detail}" if target else problem.detail
+    await audit(ctx, facts.case_id, actor, action, detail, f"refused {problem.status}")
     return problem
 
 
@@ -178,8 +186,11 @@ async def send(
     update: Any,
     request: Any,
     update_id: str,
+    *,
+    target: str | None = None,
 ) -> CaseStatus:
-    """Send an Update; a validator's refusal becomes its HTTP problem (and an audit entry)."""
+    """Send an Update; a validator's refusal becomes its HTTP problem (and an audit entry naming
+    the task the update targeted, ``target``)."""
     try:
         async with waiting_for_temporal():
             result: CaseStatus = await handle(ctx, facts.case_id).execute_update(
@@ -196,11 +207,11 @@ async def send(
             if isinstance(cause, ApplicationError)
             else Problem(422, str(cause or err))
         )
-        raise await refuse(ctx, facts, actor, action, problem) from None
+        raise await refuse(ctx, facts, actor, action, problem, target=target) from None
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise
         if facts.closed or facts.person_key:
             closed = Problem(409, "the case is closed", "case-closed")
-            raise await refuse(ctx, facts, actor, action, closed) from None
+            raise await refuse(ctx, facts, actor, action, closed, target=target) from None
         raise Problem(404, f"no case {facts.case_id}", "unknown-case") from None

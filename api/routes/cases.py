@@ -252,22 +252,25 @@ async def _act(
     *,
     at_counter: bool = False,
     counter_only: bool = True,
+    target: str | None = None,
 ) -> JSONResponse:
     """Authorise, then send the action to the case as an Update, once per Idempotency-Key.
-    ``counter_only``: a clerk may do this only for the person at the offline counter."""
+    ``counter_only``: a clerk may do this only for the person at the offline counter;
+    ``target``: the task it acts on, named in the audit entry of a refusal."""
     facts = await case_facts(ctx, case_id)
     actor = who.actor(at_counter=at_counter)
     reason = authorize(who, facts)
     if reason is not None:
-        raise await refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
+        problem = Problem(403, reason, "forbidden")
+        raise await refuse(ctx, facts, actor, action, problem, target=target)
     if counter_only and who.role is Role.CLERK and not at_counter:
         problem = Problem(403, "a clerk acts for the employer or person only at the counter")
-        raise await refuse(ctx, facts, actor, action, problem)
+        raise await refuse(ctx, facts, actor, action, problem, target=target)
     rid = request_id(who, key)
 
     async def apply() -> tuple[int, Any]:
         request = build(rid, actor)
-        return 200, await send(ctx, facts, actor, action, update, request, rid)
+        return 200, await send(ctx, facts, actor, action, update, request, rid, target=target)
 
     print_ = fingerprint("POST", f"/cases/{case_id}/{path}", body)
     return await once(ctx.sessions, who, key, print_, apply)
@@ -312,6 +315,7 @@ async def settle(
         lambda rid, actor: Settle(
             request_id=rid, actor=actor, task_id=body.task_id, note=body.note
         ),
+        target=body.task_id,
     )  # fmt: skip
 
 

@@ -118,7 +118,8 @@ async def decide(
     action = f"decide-{row.kind}" if row is not None else "decide"
     reason = _clerk_may_act(who, facts, row)
     if reason is not None:
-        raise await refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
+        problem = Problem(403, reason, "forbidden")
+        raise await refuse(ctx, facts, actor, action, problem, target=task_id)
     rid = request_id(who, idempotency_key)
     try:
         decision = Decision(
@@ -132,14 +133,16 @@ async def decide(
         )
     except ValidationError as exc:
         problem = Problem(422, exc.errors()[0]["msg"].removeprefix("Value error, "), "validation")
-        raise await refuse(ctx, facts, actor, action, problem) from None
+        raise await refuse(ctx, facts, actor, action, problem, target=task_id) from None
 
     counter = request.app.state.metrics.decisions
     department = row.department if row and row.department else "unknown"
 
     async def apply() -> tuple[int, Any]:
         try:
-            status = await send(ctx, facts, actor, action, RetirementCase.decide, decision, rid)
+            status = await send(
+                ctx, facts, actor, action, RetirementCase.decide, decision, rid, target=task_id
+            )
         except Problem:
             counter.labels(department, body.outcome.value, "refused").inc()
             raise
@@ -187,12 +190,13 @@ async def _claim(
     if reason is None and action == "assign" and who.role is not Role.SUPERVISOR:
         reason = "only supervisors reassign tasks"
     if reason is not None:
-        raise await refuse(ctx, facts, actor, action, Problem(403, reason, "forbidden"))
+        problem = Problem(403, reason, "forbidden")
+        raise await refuse(ctx, facts, actor, action, problem, target=task_id)
     if row is None:
         raise Problem(404, "no such task (or not listed yet)", "unknown-task")
     conflict = await asyncio.to_thread(_set_claim, ctx, who, row, claimant)
     if conflict is not None:
-        raise await refuse(ctx, facts, actor, action, conflict)
+        raise await refuse(ctx, facts, actor, action, conflict, target=task_id)
     detail = f"{task_id}: {claimant or 'released'}"
     await audit(ctx, case_id, actor, action, detail, "accepted")
     return TaskClaim(case_id=case_id, task_id=task_id, claimed_by=claimant)

@@ -756,6 +756,12 @@ async def test_decisions(api: Api) -> None:
     audit = await audit_of(api.http, hr, case_id)
     refusals = [e for e in audit if e["action"].startswith("decide")]
     assert {e["result"] for e in refusals} >= {"refused 422", "refused 409"}
+    # Each refused attempt names the task it targeted.
+    refused = [e for e in refusals if e["result"].startswith("refused")]
+    assert all(
+        e["detail"].startswith((f"{task['task_id']}: ", "pre-review-999: ")) for e in refused
+    ), refused
+    assert any(e["detail"].startswith("pre-review-999: ") for e in refused)
 
 
 async def test_rejection_closes_the_case(api: Api) -> None:
@@ -1219,6 +1225,18 @@ async def test_errors_are_problem_details(api: Api) -> None:
         headers={"Content-Type": "application/json"},
     )
     assert_problem(huge, 413, slug="too-large")
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: sent chunked
+        for _ in range(api.settings.max_body_bytes // 4096 + 2):
+            yield b"x" * 4096
+
+    streamed = await api.http.post(
+        "/rules/pension-estimate",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert "content-length" not in streamed.request.headers
+    assert_problem(streamed, 413, slug="too-large")
 
 
 async def test_concurrent_reads_do_not_lock_sqlite(
