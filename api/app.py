@@ -17,7 +17,7 @@ from api.auth import TokenVerifier
 from api.deps import ApiContext
 from api.devauth import ensure_dev_keys
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.problems import Problem, install_problem_handlers
+from api.problems import Problem, document_problems, install_problem_handlers
 from api.routes import cases, codec, health, rules, tasks
 from db.session import make_engine, make_sessionmaker, read_only
 from policies import load_policy
@@ -142,6 +142,7 @@ def create_app(
     metrics = ApiMetrics()
     app.state.metrics = metrics
     install_problem_handlers(app)
+    document_problems(app)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

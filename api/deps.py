@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
@@ -51,8 +52,19 @@ def session(ctx: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(session)]
 
 
+# Declares the bearer scheme in the OpenAPI schema (Swagger UI's Authorize button); the header
+# itself is read below, so a malformed one gets this API's own problem answer.
+BEARER = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A token from the province's identity platform (RS256/ES256, with the claims "
+    "role and, by role, organisation, department and region, or id_number).",
+)
+
+
 async def principal(
     ctx: ContextDep,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     if not authorization:

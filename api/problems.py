@@ -7,7 +7,9 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
@@ -151,3 +153,61 @@ def install_problem_handlers(app: FastAPI) -> None:
         return Problem(500, "an internal error occurred; it has been logged").response(
             request.url.path
         )
+
+
+class ProblemDetails(BaseModel):
+    """An error, as every error of this API is answered (RFC 9457, ``application/problem+json``);
+    ``type`` names the problem for programs, ``detail`` says what went wrong for people."""
+
+    type: str = Field(examples=[PROBLEM_BASE + "stale-decision"])
+    title: str = Field(examples=["Conflict"])
+    status: int = Field(examples=[409])
+    detail: str = Field(examples=["task pre-review-1 is done already"])
+    instance: str | None = Field(default=None, examples=["/cases/retirement-…/tasks/…/decision"])
+
+
+_MEANINGS = {
+    400: "the request body could not be read",
+    401: "no bearer token, or one that is not valid (expired, wrong issuer or audience)",
+    403: "the caller's role, department, region or organisation may not do this",
+    404: "no such case, or no such task on it",
+    409: "stale or out of order: decided already, not open yet, the case closed or declared "
+    "already, the task claimed by another clerk",
+    413: "the request body is larger than the limit (MAX_BODY_BYTES)",
+    422: "invalid, or refused by the retirement rules; the detail gives the reasons",
+    503: "the case service (Temporal) or the case's read model did not answer in time: retry "
+    "after Retry-After, with the same Idempotency-Key",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem answers a route really gives, for its OpenAPI ``responses``."""
+    return {
+        status: {"model": ProblemDetails, "description": _MEANINGS[status]} for status in statuses
+    }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Serve an OpenAPI schema whose error answers are ``application/problem+json`` with the
+    :class:`ProblemDetails` schema (FastAPI would list them as ``application/json``, and its own
+    validation-error model for 422, which this API never sends)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    for response in operation.get("responses", {}).values():
+                        content = response.get("content", {})
+                        ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+                        if ref == "#/components/schemas/ProblemDetails":
+                            content[PROBLEM_JSON] = content.pop("application/json")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

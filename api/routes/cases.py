@@ -23,7 +23,7 @@ from api.deps import (
     require,
 )
 from api.idempotency import fingerprint, once, request_id
-from api.problems import Problem
+from api.problems import Problem, problems
 from api.queries import CaseFilter, audit_trail, closed_cases, search_cases
 from api.schemas import (
     AuditRecord,
@@ -72,7 +72,10 @@ STAFF = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
     "",
     status_code=201,
     response_model=CaseCreated,
-    responses={200: {"model": CaseCreated, "description": "the person's open case, declared"}},
+    responses={
+        200: {"model": CaseCreated, "description": "the person's open case, declared"},
+        **problems(400, 401, 403, 409, 413, 422, 503),
+    },
     summary="Declare a retiree (申报): starts the case, or declares the open one",
 )
 async def declare(
@@ -156,7 +159,9 @@ async def declare(
     return await once(ctx.sessions, who, idempotency_key, print_, apply)
 
 
-@router.get("", response_model=Page[CaseSummary], summary="Search cases")
+@router.get(
+    "", response_model=Page[CaseSummary], summary="Search cases", responses=problems(401, 403, 422)
+)
 def list_cases(
     db: SessionDep,
     who: PrincipalDep,
@@ -190,14 +195,24 @@ async def _facts_for(ctx: ContextDep, who: PrincipalDep, case_id: str) -> CaseFa
     return facts
 
 
-@router.get("/{case_id}", response_model=CaseSnapshot, summary="A case's progress")
+@router.get(
+    "/{case_id}",
+    response_model=CaseSnapshot,
+    summary="A case's progress",
+    responses=problems(401, 403, 404, 422, 503),
+)
 async def get_case(case_id: CaseIdPath, ctx: ContextDep, who: PrincipalDep) -> CaseSnapshot:
     """The nine items, deadlines, tasks, decisions and the case's story (ID numbers masked)."""
     await _facts_for(ctx, who, case_id)
     return await snapshot_of(ctx, case_id)
 
 
-@router.get("/{case_id}/audit", response_model=list[AuditRecord], summary="A case's audit trail")
+@router.get(
+    "/{case_id}/audit",
+    response_model=list[AuditRecord],
+    summary="A case's audit trail",
+    responses=problems(401, 403, 404, 422, 503),
+)
 async def get_audit(case_id: CaseIdPath, ctx: ContextDep, who: PrincipalDep) -> list[AuditRecord]:
     require(who, *STAFF)
     await _facts_for(ctx, who, case_id)
@@ -280,7 +295,12 @@ def _dump(body: Body | None) -> Any:
     return None if body is None else body.model_dump(mode="json")
 
 
-@router.post("/{case_id}/resubmission", response_model=CaseStatus, summary="Correct and resubmit")
+@router.post(
+    "/{case_id}/resubmission",
+    response_model=CaseStatus,
+    summary="Correct and resubmit",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
+)
 async def resubmit(
     case_id: CaseIdPath,
     body: ResubmitBody,
@@ -300,6 +320,7 @@ async def resubmit(
     "/{case_id}/settlements",
     response_model=CaseStatus,
     summary="Report a contribution problem settled",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def settle(
     case_id: CaseIdPath,
@@ -323,6 +344,7 @@ async def settle(
     "/{case_id}/initiation",
     response_model=CaseStatus,
     summary="Initiate the joint application (发起)",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def initiate(
     case_id: CaseIdPath,
@@ -340,7 +362,12 @@ async def initiate(
     )  # fmt: skip
 
 
-@router.post("/{case_id}/withdrawal", response_model=CaseStatus, summary="Withdraw the case")
+@router.post(
+    "/{case_id}/withdrawal",
+    response_model=CaseStatus,
+    summary="Withdraw the case",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
+)
 async def withdraw(
     case_id: CaseIdPath,
     body: ReasonBody,
@@ -360,6 +387,7 @@ async def withdraw(
     "/{case_id}/cancellation",
     response_model=CaseStatus,
     summary="Cancel a case with a reason (HR clerks, supervisors)",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def cancel(
     case_id: CaseIdPath,
@@ -381,6 +409,7 @@ async def cancel(
     "/{case_id}/retirement-correction",
     response_model=CaseStatus,
     summary="Correct the retirement date (moves every pending deadline)",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def correct(
     case_id: CaseIdPath,

@@ -11,18 +11,19 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Security
 from google.protobuf import json_format
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
-from api.deps import ContextDep
-from api.problems import Problem
+from api.deps import BEARER, ContextDep
+from api.problems import Problem, problems
 from contracts.case import Role
 from service.codec import CodecError
 from service.temporal import payload_codec
 
-router = APIRouter(prefix="/codec", tags=["codec"])
+# The bearer scheme, for the schema: _authorise reads the header itself.
+router = APIRouter(prefix="/codec", tags=["codec"], dependencies=[Security(BEARER)])
 
 
 class WirePayload(BaseModel):
@@ -63,7 +64,12 @@ def _to_wire(payload: Payload) -> WirePayload:
     return WirePayload.model_validate(json_format.MessageToDict(payload))
 
 
-@router.post("/decode", response_model=Payloads, summary="Decrypt payloads for the Temporal UI")
+@router.post(
+    "/decode",
+    response_model=Payloads,
+    summary="Decrypt payloads for the Temporal UI",
+    responses=problems(400, 401, 403, 413, 422),
+)
 async def decode(
     body: Payloads,
     request: Request,
@@ -79,7 +85,12 @@ async def decode(
     return Payloads(payloads=[_to_wire(p) for p in decoded])
 
 
-@router.post("/encode", response_model=Payloads, summary="Encrypt payloads (Temporal UI, CLI)")
+@router.post(
+    "/encode",
+    response_model=Payloads,
+    summary="Encrypt payloads (Temporal UI, CLI)",
+    responses=problems(400, 401, 403, 413, 422),
+)
 async def encode(
     body: Payloads,
     request: Request,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import ContextDep
-from api.problems import Problem
+from api.problems import Problem, problems
 from api.schemas import PensionEstimateBody
 from contracts.rules import Pension, RetirementDate, Timeline
 from domain.months import YearMonth
@@ -33,6 +33,7 @@ def _month(text: str, name: str) -> YearMonth:
     "/retirement-date",
     response_model=list[RetirementDate],
     summary="Statutory retirement month under the 2024 reform",
+    responses=problems(422),
 )
 def retirement_date(
     ctx: ContextDep,
@@ -44,7 +45,12 @@ def retirement_date(
     return [RetirementDate.of(statutory_retirement(m, category, ctx.policy)) for m in months]
 
 
-@router.get("/timeline", response_model=Timeline, summary="A case's deadlines and reminders")
+@router.get(
+    "/timeline",
+    response_model=Timeline,
+    summary="A case's deadlines and reminders",
+    responses=problems(422),
+)
 def timeline(
     ctx: ContextDep,
     retirement_month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
@@ -62,7 +68,12 @@ def timeline(
     return Timeline.of(case_timeline(month, ctx.policy))
 
 
-@router.post("/pension-estimate", response_model=Pension, summary="Monthly pension estimate")
+@router.post(
+    "/pension-estimate",
+    response_model=Pension,
+    summary="Monthly pension estimate",
+    responses=problems(400, 413, 422),
+)
 def pension_estimate(body: PensionEstimateBody, ctx: ContextDep) -> Pension:
     birth = _month(body.birth_month, "birth_month")
     statutory = statutory_retirement(birth, body.category, ctx.policy)

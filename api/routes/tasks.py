@@ -24,7 +24,7 @@ from api.deps import (
     require,
 )
 from api.idempotency import fingerprint, once, request_id
-from api.problems import Problem
+from api.problems import Problem, problems
 from api.queries import InboxFilter, escalations, inbox, task_row
 from api.schemas import AssignBody, DecisionBody, EscalationItem, InboxTask, Page, TaskClaim
 from contracts.case import Department, Role
@@ -38,7 +38,12 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-@router.get("/inbox", response_model=Page[InboxTask], summary="A clerk's inbox, by due date")
+@router.get(
+    "/inbox",
+    response_model=Page[InboxTask],
+    summary="A clerk's inbox, by due date",
+    responses=problems(401, 403, 422),
+)
 def get_inbox(
     db: SessionDep,
     who: PrincipalDep,
@@ -101,6 +106,7 @@ def _clerk_may_act(who: Principal, facts: CaseFacts, row: TaskRow | None) -> str
     "/cases/{case_id}/tasks/{task_id}/decision",
     response_model=CaseStatus,
     summary="Approve, reject, or return a task for correction",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def decide(
     case_id: CaseIdPath,
@@ -203,7 +209,10 @@ async def _claim(
 
 
 @router.post(
-    "/cases/{case_id}/tasks/{task_id}/claim", response_model=TaskClaim, summary="Claim a task"
+    "/cases/{case_id}/tasks/{task_id}/claim",
+    response_model=TaskClaim,
+    summary="Claim a task",
+    responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def claim(
     case_id: CaseIdPath, task_id: TaskIdPath, ctx: ContextDep, who: PrincipalDep
@@ -212,7 +221,10 @@ async def claim(
 
 
 @router.post(
-    "/cases/{case_id}/tasks/{task_id}/release", response_model=TaskClaim, summary="Release a task"
+    "/cases/{case_id}/tasks/{task_id}/release",
+    response_model=TaskClaim,
+    summary="Release a task",
+    responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def release(
     case_id: CaseIdPath, task_id: TaskIdPath, ctx: ContextDep, who: PrincipalDep
@@ -224,6 +236,7 @@ async def release(
     "/cases/{case_id}/tasks/{task_id}/assignment",
     response_model=TaskClaim,
     summary="Reassign a task to a clerk (supervisors)",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def assign(
     case_id: CaseIdPath,
@@ -239,6 +252,7 @@ async def assign(
     "/escalations",
     response_model=Page[EscalationItem],
     summary="The escalation queue of open cases",
+    responses=problems(401, 403, 422),
 )
 def get_escalations(
     db: SessionDep,
