@@ -28,7 +28,7 @@ from domain.timeline import CHINA_TZ
 from policies import load_policy
 from service.binaries import temporal_cli
 from service.demo import drive_together, start_demo_cases
-from service.ports import in_use, wait_for_port
+from service.ports import in_use, wait_for_port, wait_for_temporal
 from service.schedules import ensure_schedules
 from service.settings import get_settings
 from service.temporal import connect
@@ -76,7 +76,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         children.append(server)
-        wait_for_port(host, port, server, timeout=60)
+        wait_for_temporal(f"{host}:{port}", server, timeout=60)
         upgrade(settings.database_url)
         worker_log = (VAR / "worker.log").open("ab")
         worker = subprocess.Popen(

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from api.devauth import ensure_dev_keys, mint
 from contracts import search
 from service.binaries import temporal_cli
-from service.ports import free_port, wait_for_port
+from service.ports import free_port, wait_for_port, wait_for_temporal
 from service.settings import Settings
 
 # A throwaway key ring: the run's payloads are encrypted as in production, with a key that
@@ -91,7 +91,7 @@ class Cluster:
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-        wait_for_port("127.0.0.1", self.port, self.server, timeout=60)
+        wait_for_temporal(self.settings.temporal_address, self.server, timeout=60)
 
     def start_worker(self) -> None:
         log = (self.folder / "worker.log").open("ab")
