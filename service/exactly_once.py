@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType, TimeoutType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 
 from contracts.workflow import CaseSnapshot
 from db.models import (
@@ -124,12 +124,22 @@ class HistoryTally:
 NOTIFY = "notifications.send"
 
 
-async def history_tally(client: Client, case_ids: Iterable[str]) -> HistoryTally:
-    retries: Counter[str] = Counter()
-    completed: Counter[str] = Counter()
-    stranded: list[float] = []
-    for case_id in case_ids:
-        history = await client.get_workflow_handle(case_id).fetch_history()
+class Tally:
+    """Adds up the cases' histories into a :class:`HistoryTally`, one history at a time (the
+    replay gate streams them: they are fetched once for both)."""
+
+    def __init__(self) -> None:
+        self._retries: Counter[str] = Counter()
+        self._completed: Counter[str] = Counter()
+        self._stranded: list[float] = []
+        self._seen: set[str] = set()
+
+    def add_current_run(self, history: WorkflowHistory) -> None:
+        """Count ``history`` if it is the first seen of its case: a case's current run comes
+        before the runs it continued from (``service.replay_gate.fetch_histories``)."""
+        if history.workflow_id in self._seen:
+            return
+        self._seen.add(history.workflow_id)
         activity_types: dict[int, str] = {}  # by scheduled event id
         task_scheduled_at: dict[int, datetime] = {}  # workflow tasks, by scheduled event id
         for event in history.events:
@@ -142,22 +152,32 @@ async def history_tally(client: Client, case_ids: Iterable[str]) -> HistoryTally
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 started = event.activity_task_started_event_attributes
                 if started.attempt > 1:
-                    retries[activity_types.get(started.scheduled_event_id, "?")] += (
+                    self._retries[activity_types.get(started.scheduled_event_id, "?")] += (
                         started.attempt - 1
                     )
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 done = event.activity_task_completed_event_attributes
-                completed[activity_types.get(done.scheduled_event_id, "?")] += 1
+                self._completed[activity_types.get(done.scheduled_event_id, "?")] += 1
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
                 timed_out = event.workflow_task_timed_out_event_attributes
                 if timed_out.timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
                     since = task_scheduled_at[timed_out.scheduled_event_id]
-                    stranded.append((event.event_time.ToDatetime() - since).total_seconds())
-    return HistoryTally(
-        retries=dict(sorted(retries.items())),
-        completed=dict(completed),
-        stranded_seconds=sorted(stranded),
-    )
+                    self._stranded.append((event.event_time.ToDatetime() - since).total_seconds())
+
+    def result(self) -> HistoryTally:
+        return HistoryTally(
+            retries=dict(sorted(self._retries.items())),
+            completed=dict(self._completed),
+            stranded_seconds=sorted(self._stranded),
+        )
+
+
+async def history_tally(client: Client, case_ids: Iterable[str]) -> HistoryTally:
+    """The current runs of ``case_ids``, fetched and tallied (without replaying them)."""
+    tally = Tally()
+    for case_id in case_ids:
+        tally.add_current_run(await client.get_workflow_handle(case_id).fetch_history())
+    return tally.result()
 
 
 def _count(db: Session, column: Any) -> int:
@@ -206,11 +226,14 @@ async def verdict(
     (the worker's); a history that does not replay is written to
     ``var/replay-failures/<run>-<time>/``. Call it once every workflow has closed."""
     found = await reconcile(client, sessions, fetched={s.case_id: s for s in snapshots})
-    case_ids = [s.case_id for s in snapshots]
+    tally = Tally()  # fed by the replay gate's stream: each history is fetched once
+    replay = await replay_gate(
+        client, [s.case_id for s in snapshots], run=run_name(run), observe=tally.add_current_run
+    )
     return Verdict(
         decisions=decision_audit(sessions, snapshots),
         effects=side_effects(sessions),
         drift=[f"{d.case_id}: {d.problem}" for d in found],
-        histories=await history_tally(client, case_ids),
-        replay=await replay_gate(client, case_ids, run=run_name(run)),
+        histories=tally.result(),
+        replay=replay,
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,14 +86,18 @@ async def replay_gate(
     folder: Path | None = None,
     sampled_from: int | None = None,
     concurrency: int = FETCHES_IN_FLIGHT,
+    observe: Callable[[WorkflowHistory], None] | None = None,
 ) -> ReplayReport:
     """Fetch every run's history of each workflow and replay it with ``data_converter`` (the
     worker's; by default the client's). Failing histories go to ``folder`` (by default
-    ``var/replay-failures/<run>``); a history that cannot be fetched is a failure too."""
+    ``var/replay-failures/<run>``); a history that cannot be fetched is a failure too.
+    ``observe`` sees each history as it streams past, so a caller that also reads the histories
+    (``service.exactly_once.verdict``) does not fetch them again."""
     ids = list(workflow_ids)
     unfetched: list[ReplayFailure] = []
+    fetched = fetch_histories(client, ids, concurrency=concurrency, errors=unfetched)
     report = await replay_histories(
-        fetch_histories(client, ids, concurrency=concurrency, errors=unfetched),
+        fetched if observe is None else _observed(fetched, observe),
         data_converter or client.data_converter,
         folder=folder if folder is not None else FAILURES / run,
     )
@@ -203,6 +207,14 @@ def _keep(history: WorkflowHistory, folder: Path, written: set[Path]) -> Path:
     path.write_text(history.to_json(), encoding="utf-8")
     written.add(path)
     return path
+
+
+async def _observed(
+    histories: AsyncIterator[WorkflowHistory], observe: Callable[[WorkflowHistory], None]
+) -> AsyncIterator[WorkflowHistory]:
+    async for history in histories:
+        observe(history)
+        yield history
 
 
 async def _aiter(

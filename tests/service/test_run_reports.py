@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
 
 from service.chaos import Figures
-from service.exactly_once import DecisionAudit, HistoryTally, SideEffects, Verdict
+from service.exactly_once import DecisionAudit, HistoryTally, SideEffects, Tally, Verdict
 from service.load import LoadFigures
 from service.replay_gate import ReplayFailure, ReplayReport
 
@@ -75,3 +78,15 @@ def test_chaos_figures_print_as_json() -> None:
     report = json.loads(json.dumps(asdict(figures)))
     assert report["activity_retries"] == {"a": 2}
     assert figures.ok
+
+
+def test_the_tally_counts_each_case_s_current_run_once() -> None:
+    """The replay gate streams a case's current run first, then the runs it continued from;
+    the tally it feeds counts the first only."""
+    path = Path(__file__).parents[1] / "workflows" / "histories" / "v4" / "normal.json"
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    tally = Tally()
+    tally.add_current_run(history)
+    tally.add_current_run(history)  # an earlier run of the same case
+    assert tally.result().notices_sent == 5
+    assert tally.result().completed["read_model.project"] == 25
