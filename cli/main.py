@@ -50,7 +50,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         return run_rules(args, stream)
     except (UsageError, ValueError, ArithmeticError) as exc:
         # Every input the rules refuse is a ValueError with a readable reason (InvalidIdNumber,
-        # PolicyError, PensionInputError, CalendarNotCovered, a month out of range).
+        # PolicyError, PensionInputError, a date or month out of range).
         sys.stderr.write(f"{PROG}: {exc}\n")
         return 2
 

@@ -30,7 +30,8 @@ from domain.months import YearMonth
 from domain.pension import MAX_BALANCE, MAX_INDEX, MAX_YEARS, estimate_pension
 from domain.policy import Category, ClerkTask, Gender, Policy, SpecialJobKind
 from domain.statutory import category_gender, statutory_retirement
-from domain.timeline import CHINA_TZ, case_timeline, clerk_due, working_calendar
+from domain.timeline import CHINA_TZ, case_timeline, clerk_deadline, working_calendar
+from domain.workdays import Deadline
 from policies import load_policy
 
 T = TypeVar("T")
@@ -134,7 +135,12 @@ def add_rules_commands(sub: Any) -> None:
     who.add_argument("--birth-month", type=MONTH, help="with --category, derive T")
     p.add_argument("--category", choices=categories)
 
-    p = command("clerk-due", _clerk_due, "a clerk task's deadline in working days")
+    p = command(
+        "clerk-due",
+        _clerk_due,
+        "a clerk task's deadline in working days (estimated, and marked "
+        "so, when the official holiday calendar of a year it reaches is not published yet)",
+    )
     p.add_argument("--task", required=True, choices=[t.value for t in ClerkTask])
     p.add_argument("--opened", required=True, type=DAY, help="the day the task was opened")
 
@@ -166,6 +172,9 @@ def add_rules_commands(sub: Any) -> None:
     p.add_argument("--appraisal", choices=[a.value for a in Appraisal],
                    help="labour-capacity appraisal conclusion (illness path)")  # fmt: skip
     p.add_argument("--contribution-years", type=YEARS, default=Decimal(0))
+    p.add_argument("--retirement-month", type=MONTH,
+                   help="illness path: the month of the early retirement, whose year sets the "
+                        "contribution years required (default: the earliest month)")  # fmt: skip
 
     p = command("medical", _medical, "retiree medical cover threshold check")
     p.add_argument("--gender", required=True, choices=[g.value for g in Gender])
@@ -270,14 +279,31 @@ def _timeline(ctx: Context) -> int:
 
 def _clerk_due(ctx: Context) -> int:
     task = ClerkTask(ctx.args.task)
-    due = clerk_due(task, ctx.args.opened, ctx.policy, working_calendar(ctx.policy))
-    days = ctx.policy.clerk_sla.working_days[task]
-    result = {"task": task, "opened": ctx.args.opened, "working_days": days, "due": due}
+    # The workflow's own function, so the date printed is the one a task opened that day gets,
+    # estimated (and marked) when the count reaches a year whose holidays are not published.
+    deadline = clerk_deadline(task, ctx.args.opened, ctx.policy, working_calendar(ctx.policy))
+    result = _clerk_due_view(task, ctx.args.opened, deadline, ctx.policy)
     if ctx.json:
         print_json(result, ctx.out)
-    else:
-        print_pairs(list(result.items()), ctx.out)
+        return 0
+    print_pairs([(k, v) for k, v in result.items() if k != "estimate_note"], ctx.out)
+    if deadline.estimate_note:
+        ctx.out.write(f"\n{deadline.estimate_note}\n")
     return 0
+
+
+def _clerk_due_view(
+    task: ClerkTask, opened: date, deadline: Deadline, policy: Policy
+) -> dict[str, Any]:
+    """``clerk-due --json``, field for field what ``GET /rules/clerk-due`` answers."""
+    return {
+        "task": task,
+        "opened": opened,
+        "working_days": policy.clerk_sla.working_days[task],
+        "due": deadline.due,
+        "estimated": deadline.estimated,
+        "estimate_note": deadline.estimate_note,
+    }
 
 
 def _pension_estimate(ctx: Context) -> int:
@@ -343,6 +369,9 @@ def _early(ctx: Context) -> int:
     statutory = statutory_retirement(a.birth_month, category, ctx.policy)
     gender = category_gender(category, ctx.policy)
     assessment: EarlyAssessment
+    if a.special_job and a.retirement_month is not None:
+        # The special-job path has no year-dependent condition: a month given would be ignored.
+        raise UsageError("--retirement-month goes with --appraisal (the illness path)")
     if a.special_job:
         assessment = special_job_early_retirement(
             a.birth_month, gender, a.special_job, statutory.retirement_month, ctx.policy
@@ -350,7 +379,7 @@ def _early(ctx: Context) -> int:
     else:
         assessment = illness_early_retirement(
             a.birth_month, gender, Appraisal(a.appraisal), a.contribution_years,
-            statutory.retirement_month, ctx.policy,
+            statutory.retirement_month, ctx.policy, retirement_month=a.retirement_month,
         )  # fmt: skip
     result = {
         "path": assessment.path,

@@ -100,11 +100,20 @@ def illness_early_retirement(
     contribution_years: Decimal,
     statutory_month: YearMonth,
     policy: Policy,
+    *,
+    retirement_month: YearMonth | None = None,
 ) -> EarlyAssessment:
-    """Needs an appraisal concluding complete loss of labour capacity and the policy's years."""
+    """Needs an appraisal concluding complete loss of labour capacity and the policy's years.
+
+    The years required depend on the year the person retires (``retirement_month``; without
+    it, the earliest month the early age allows): like the national minimum they rise from
+    2030 (15 until 2029, 15.5 in 2030 … 20 from 2039), so the same record can qualify in 2029
+    and fall short in 2031.
+    """
     rule = policy.early.illness
     age = rule.age_male if gender is Gender.MALE else rule.age_female
     earliest = birth_month.plus(age * 12)
+    required = rule.min_contribution_years((retirement_month or earliest).year)
     refusals: list[Refusal] = []
     if appraisal is not Appraisal.COMPLETE_LOSS:
         refusals.append(
@@ -113,12 +122,11 @@ def illness_early_retirement(
                 f"the labour-capacity appraisal must conclude complete loss, it says {appraisal}",
             )
         )
-    if contribution_years < rule.min_contribution_years:
+    if contribution_years < required:
         refusals.append(
             Refusal(
                 "early.illness.contribution",
-                f"needs {rule.min_contribution_years} contribution years, "
-                f"{contribution_years} are recorded",
+                f"needs {required} contribution years, {contribution_years} are recorded",
             )
         )
     refusals.extend(_not_before_statutory(earliest, statutory_month, "illness"))
@@ -126,7 +134,7 @@ def illness_early_retirement(
         path=EarlyPath.ILLNESS,
         earliest_month=earliest,
         refusals=tuple(refusals),
-        required_years=rule.min_contribution_years,
+        required_years=required,
         held_years=contribution_years,
     )
 

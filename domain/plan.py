@@ -81,7 +81,7 @@ def plan_retirement(
         else:
             early = illness_early_retirement(
                 birth_month, gender, appraisal or Appraisal.NONE, contribution_years,
-                statutory.retirement_month, policy,
+                statutory.retirement_month, policy, retirement_month=requested_month,
             )  # fmt: skip
         refusals = list(early.refusals)
         if requested_month < early.earliest_month:

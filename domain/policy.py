@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 import tomllib
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -66,11 +66,31 @@ class StatutoryAge(Provenance):
         return self
 
 
-class MinContribution(Provenance):
+class ContributionSchedule(_Model):
+    """Minimum contribution years by retirement year: ``base_years`` until the year before
+    ``rise_from_year``, then ``rise_per_year`` more each year up to ``max_years``."""
+
     base_years: Years
     rise_from_year: int
     rise_per_year: Years
     max_years: Years
+
+    @model_validator(mode="after")
+    def _rises(self) -> Self:
+        if self.max_years < self.base_years:
+            raise ValueError(f"max_years {self.max_years} is below base_years {self.base_years}")
+        return self
+
+    def years_for(self, retirement_year: int) -> Decimal:
+        """Contribution years needed by someone retiring in ``retirement_year``."""
+        steps = max(0, retirement_year - self.rise_from_year + 1)
+        years = min(self.base_years + self.rise_per_year * steps, self.max_years)
+        # 15 + 6 × 0.5 is Decimal("18.0"): say 18, as the law and every message should.
+        return years.quantize(Decimal(1)) if years == years.to_integral_value() else years
+
+
+class MinContribution(Provenance, ContributionSchedule):
+    """The national minimum for a monthly pension (2024 reform, art. 2)."""
 
 
 class Flexible(Provenance):
@@ -104,7 +124,38 @@ class SpecialJobs(Provenance):
 class Illness(Provenance):
     age_male: Annotated[int, Field(ge=40, le=70)]
     age_female: Annotated[int, Field(ge=40, le=70)]
-    min_contribution_years: Years
+    min_contribution: ContributionSchedule
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fixed_years(cls, data: Any) -> Any:
+        """Policies before 2025.2 gave one fixed figure (``min_contribution_years = 15``). Such
+        a policy is in the history of every case started with it (the workflow's input and the
+        result of ``load_current_policy``), so it must still load, and mean what it meant then:
+        the same years whatever the retirement year. One fixed figure is a flat schedule."""
+        if not isinstance(data, dict) or "min_contribution_years" not in data:
+            return data
+        if "min_contribution" in data:
+            raise ValueError(
+                "give min_contribution (a schedule) or min_contribution_years, not both"
+            )
+        data = dict(data)
+        years = data.pop("min_contribution_years")
+        data["min_contribution"] = {
+            "base_years": years,
+            "rise_from_year": _FLAT_RISE_FROM,
+            "rise_per_year": 0,
+            "max_years": years,
+        }
+        return data
+
+    def min_contribution_years(self, retirement_year: int) -> Decimal:
+        """Contribution years an illness early retirement in ``retirement_year`` needs."""
+        return self.min_contribution.years_for(retirement_year)
+
+
+# Any year serves for a flat schedule (it rises by 0); this one is the reform's first rise.
+_FLAT_RISE_FROM = 2030
 
 
 class Early(_Model):
@@ -163,16 +214,34 @@ class ClerkSla(Provenance):
 
 
 class WageBase(Provenance):
-    """Average monthly wages (yuan) in force for retirements in ``start``..``end``."""
+    """Average monthly wages (yuan) in force for retirements in ``start``..``end``.
+
+    ``annual_areas`` holds the yearly figures where the notice states them too; each monthly
+    figure must then be its yearly one divided by 12, to the fen, so a figure mistyped in one
+    place is refused instead of paying every pension of the period wrongly. It is optional:
+    policies recorded in running cases' histories before version 2025.2 have none.
+    """
 
     start: YearMonth
     end: YearMonth
     areas: dict[str, Annotated[Decimal, Field(gt=0)]]
+    annual_areas: dict[str, Annotated[Decimal, Field(gt=0)]] = {}
 
     @model_validator(mode="after")
     def _range(self) -> Self:
         if self.end < self.start:
             raise ValueError(f"wage base {self.start}..{self.end} ends before it starts")
+        for area, annual in self.annual_areas.items():
+            if area not in self.areas:
+                raise ValueError(
+                    f"wage base {self.start}: annual_areas.{area} has no monthly figure"
+                )
+            monthly = (annual / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            if monthly != self.areas[area]:
+                raise ValueError(
+                    f"wage base {self.start}: {area} is {self.areas[area]} a month but "
+                    f"{annual} a year, which is {monthly} a month"
+                )
         return self
 
 

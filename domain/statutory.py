@@ -61,11 +61,7 @@ def statutory_retirement(
 
 def min_contribution_years(retirement_year: int, policy: Policy) -> Decimal:
     """Contribution years needed for a monthly pension when retiring in ``retirement_year``."""
-    rule = policy.min_contribution
-    steps = max(0, retirement_year - rule.rise_from_year + 1)
-    if steps == 0:
-        return rule.base_years  # not base + 0 × rise, which would print as 15.0
-    return min(rule.base_years + rule.rise_per_year * steps, rule.max_years)
+    return policy.min_contribution.years_for(retirement_year)
 
 
 def category_gender(category: Category, policy: Policy) -> Gender:

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from domain.months import YearMonth
 from domain.policy import ClerkTask, Policy
-from domain.workdays import CalendarNotCovered, WorkingCalendar, add_weekdays
+from domain.workdays import Deadline, WorkingCalendar
 
 
 class Milestone(StrEnum):
@@ -85,27 +85,20 @@ def case_timeline(retirement_month: YearMonth, policy: Policy) -> CaseTimeline:
     )
 
 
-def clerk_due(task: ClerkTask, opened: date, policy: Policy, calendar: WorkingCalendar) -> date:
-    """The service-level deadline of a clerk task opened on ``opened``, in working days."""
-    return calendar.add_working_days(opened, policy.clerk_sla.working_days[task])
-
-
-@dataclass(frozen=True, slots=True)
-class ClerkDeadline:
-    due: date
-    estimated: bool  # the official calendar for the due year is not loaded: weekdays only
+# The name the workflow and its tests import; the deadline itself is the calendar's.
+ClerkDeadline = Deadline
 
 
 def clerk_deadline(
     task: ClerkTask, opened: date, policy: Policy, calendar: WorkingCalendar
-) -> ClerkDeadline:
-    """Like :func:`clerk_due`, but a task must get a deadline even before the State Council has
-    published next year's holidays: then count weekdays and say it is an estimate."""
-    try:
-        return ClerkDeadline(clerk_due(task, opened, policy, calendar), estimated=False)
-    except CalendarNotCovered:
-        days = policy.clerk_sla.working_days[task]
-        return ClerkDeadline(add_weekdays(opened, days), estimated=True)
+) -> Deadline:
+    """The service-level deadline of a clerk task opened on ``opened``, in working days.
+
+    The one place a clerk's deadline is computed, for the workflow, the CLI and the API alike: a
+    task must get a deadline even before the State Council has published next year's holidays,
+    so a count reaching such a year is estimated and says so (:meth:`WorkingCalendar.deadline`).
+    """
+    return calendar.deadline(opened, policy.clerk_sla.working_days[task])
 
 
 def working_calendar(policy: Policy) -> WorkingCalendar:

@@ -2,13 +2,16 @@
 
 The State Council publishes each year's holidays and swapped working weekends late in the year
 before; the ``chinesecalendar`` package carries the published years, and the policy file can add
-a year the package does not cover yet. A date outside both is an error, never a guess: a guessed
-deadline would escalate a clerk wrongly over a holiday.
+a year the package does not cover yet. "Is this day a working day?" has no answer outside both
+(:class:`CalendarNotCovered`). A deadline still needs one, since a case must not stop for want
+of next year's holidays: :meth:`WorkingCalendar.deadline` then counts Monday to Friday and says
+so (:attr:`Deadline.estimated`), and the workflow, the CLI and the API all take that one answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -25,6 +28,38 @@ class CalendarNotCovered(ValueError):
             f"[calendar.extra_years.{year}] in the policy file once published"
         )
         self.year = year
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline ``n`` working days on, and whether it is only an estimate.
+
+    ``uncovered_year`` is the first year the count reached whose official holiday calendar is
+    not known; then ``due`` counts Monday to Friday without holidays, so it may fall on a day
+    the State Council later makes a holiday, and every reader must be told (``estimate_note``).
+    """
+
+    due: date
+    uncovered_year: int | None = None
+
+    @property
+    def estimated(self) -> bool:
+        return self.uncovered_year is not None
+
+    @property
+    def estimate_note(self) -> str | None:
+        """The one sentence every view of an estimated deadline shows; ``None`` when exact."""
+        return None if self.uncovered_year is None else estimate_note(self.uncovered_year)
+
+
+def estimate_note(year: int) -> str:
+    """What to show beside a deadline estimated for want of ``year``'s official calendar. Public
+    so a view holding only a stored task (its due date and ``due_estimated``) says the same as
+    the CLI and the rules API; for such a task ``year`` is its due date's year."""
+    return (
+        f"estimated: the official holiday calendar for {year} is not published yet "
+        "(Monday to Friday counted, no holidays)"
+    )
 
 
 class WorkingCalendar:
@@ -59,6 +94,20 @@ class WorkingCalendar:
                 remaining -= 1
         return day
 
+    def deadline(self, start: date, days: int) -> Deadline:
+        """The ``days``-th working day after ``start``: exact on the official calendar, or, when
+        the count reaches a year without one, an estimate of ``days`` Mondays to Fridays.
+
+        The estimate counts weekdays from ``start`` for the whole span, even the part in a known
+        year: that is what the workflow has always stored for such a task (changing it would
+        move deadlines of running cases on replay, docs/versioning.md rule 5), and the two
+        differ only if a known year's holiday or swapped weekend falls in those few days.
+        """
+        try:
+            return Deadline(self.add_working_days(start, days))
+        except CalendarNotCovered as uncovered:
+            return Deadline(add_weekdays(start, days), uncovered_year=uncovered.year)
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
         count = 0
@@ -73,6 +122,8 @@ class WorkingCalendar:
 def add_weekdays(start: date, days: int) -> date:
     """The ``days``-th Monday-to-Friday after ``start``, ignoring holidays: only an estimate, for
     a year whose official calendar is not published yet."""
+    if days < 0:
+        raise ValueError("days must not be negative")
     day = start
     remaining = days
     while remaining:

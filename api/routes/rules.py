@@ -1,10 +1,13 @@
-"""The rules calculators, open to anyone: retirement date, timeline, pension estimate."""
+"""The rules calculators, open to anyone: retirement date, timeline, clerks' deadlines, pension
+estimate, and the policy in force with every unverified figure."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from api.deps import ContextDep
 from api.problems import Problem, problems
@@ -12,9 +15,9 @@ from api.schemas import PensionEstimateBody
 from contracts.rules import Pension, RetirementDate, Timeline
 from domain.months import YearMonth
 from domain.pension import PensionInputError, estimate_pension
-from domain.policy import Category
+from domain.policy import Category, ClerkTask
 from domain.statutory import statutory_retirement
-from domain.timeline import case_timeline
+from domain.timeline import case_timeline, clerk_deadline, working_calendar
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -98,3 +101,70 @@ def pension_estimate(body: PensionEstimateBody, ctx: ContextDep) -> Pension:
     except PensionInputError as exc:
         raise Problem(422, str(exc), "pension-input") from None
     return Pension.of(estimate, age)
+
+
+class ClerkDue(BaseModel):
+    """A clerk task's deadline, field for field what ``retirement rules clerk-due --json``
+    prints (both come from the workflow's own :func:`domain.timeline.clerk_deadline`)."""
+
+    task: ClerkTask
+    opened: date
+    working_days: int
+    due: date
+    estimated: bool = Field(
+        description="true when a year the count reaches has no official holiday calendar yet: "
+        "then Monday to Friday are counted, without holidays"
+    )
+    estimate_note: str | None = Field(
+        description="for an estimated deadline, the sentence to show with it; otherwise null"
+    )
+
+
+@router.get(
+    "/clerk-due",
+    response_model=ClerkDue,
+    summary="A clerk task's deadline in working days",
+    responses=problems(422),
+)
+def clerk_due(ctx: ContextDep, task: ClerkTask, opened: date) -> ClerkDue:
+    """``opened`` (``YYYY-MM-DD``) is the day the task was opened; it does not count. A
+    deadline in a year whose official holiday calendar is not published yet is estimated, and
+    says so (``estimated``, ``estimate_note``), exactly as the task's own deadline is."""
+    # Far dates have no calendar anyway, and a count near year 9999 would overflow ``date``.
+    if not 1900 <= opened.year <= 2100:
+        raise Problem(422, f"opened: {opened} is outside 1900..2100", "validation")
+    deadline = clerk_deadline(task, opened, ctx.policy, working_calendar(ctx.policy))
+    return ClerkDue(
+        task=task,
+        opened=opened,
+        working_days=ctx.policy.clerk_sla.working_days[task],
+        due=deadline.due,
+        estimated=deadline.estimated,
+        estimate_note=deadline.estimate_note,
+    )
+
+
+class Unverified(BaseModel):
+    where: str
+    why: str
+
+
+class PolicyView(BaseModel):
+    """The policy in force, as ``retirement rules policy --json`` prints it."""
+
+    id: str
+    version: str
+    unverified: list[Unverified] = Field(
+        description="every figure not verified against an official text (verified = false in "
+        "the policy file): where it is, and why"
+    )
+
+
+@router.get("/policy", response_model=PolicyView, summary="The policy in force")
+def policy(ctx: ContextDep) -> PolicyView:
+    p = ctx.policy
+    return PolicyView(
+        id=p.meta.id,
+        version=p.meta.version,
+        unverified=[Unverified(where=where, why=why) for where, why in p.unverified()],
+    )

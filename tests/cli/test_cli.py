@@ -22,13 +22,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import chinese_calendar
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from api.problems import install_problem_handlers
+from api.routes import rules as rules_routes
 from cli.main import run
-from policies import DEFAULT_POLICY_FILE, POLICY_FILE_ENV
+from policies import DEFAULT_POLICY_FILE, POLICY_FILE_ENV, load_policy
 
 SCRIPT = Path(sys.executable).parent / "retirement"
 
@@ -362,6 +367,8 @@ def test_clerk_due_across_national_day_2026() -> None:
         "opened": "2026-09-28",
         "working_days": 10,
         "due": "2026-10-16",
+        "estimated": False,  # 2026's holidays are published
+        "estimate_note": None,
     }
     # Double-check the hand count against the chinese_calendar package itself.
     days = [date(2026, 9, 28) + timedelta(days=n) for n in range(1, 19)]
@@ -378,6 +385,87 @@ def test_clerk_due_counts_the_swapped_saturday(in_process: InProcess) -> None:
     assert "household-check" in result.stdout
     assert "due" in result.stdout
     assert "2026-10-10" in result.stdout
+    assert "estimated: " not in result.stdout
+
+
+# A year whose official holiday calendar the bundled chinesecalendar lacks (it knows 2004..2026).
+UNPUBLISHED = 2027
+MARKER = f"estimated: the official holiday calendar for {UNPUBLISHED} is not published yet"
+
+
+async def api_get(path: str, params: dict[str, str] | None = None) -> httpx.Response:
+    """``GET path`` from the API's rules routes on the bundled policy. They read nothing else (no
+    Temporal, no database), so the router is mounted alone with the API's problem handlers."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(rules_routes.router)
+    app.state.context = SimpleNamespace(policy=load_policy(DEFAULT_POLICY_FILE))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://rules") as http:
+        return await http.get(path, params=params)
+
+
+async def test_clerk_due_in_an_unpublished_year_is_estimated_the_same_by_cli_and_api(
+    in_process: InProcess,
+) -> None:
+    with pytest.raises(NotImplementedError):  # else pick a later UNPUBLISHED year
+        chinese_calendar.is_workday(date(UNPUBLISHED, 3, 2))
+    # Pre-review (10 working days) opened Mon 2027-03-01, counted Monday to Friday without
+    # holidays: 03-02 … 03-05 (4), 03-08 … 03-12 (9), 03-15 Mon (10). It is what the workflow
+    # gives a task opened that day, so the CLI answers it too, marked, instead of refusing.
+    expected = {
+        "task": "pre-review",
+        "opened": f"{UNPUBLISHED}-03-01",
+        "working_days": 10,
+        "due": f"{UNPUBLISHED}-03-15",
+        "estimated": True,
+    }
+    args = ["rules", "clerk-due", "--task", "pre-review", "--opened", f"{UNPUBLISHED}-03-01"]
+    by_cli = in_process(*args, "--json")
+    assert by_cli.status == 0, by_cli
+    cli_answer = by_cli.json()
+    assert {k: cli_answer[k] for k in expected} == expected
+    assert cli_answer["estimate_note"].startswith(MARKER)
+
+    response = await api_get(
+        "/rules/clerk-due", {"task": "pre-review", "opened": f"{UNPUBLISHED}-03-01"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == cli_answer
+
+    table = in_process(*args)
+    assert table.status == 0
+    assert f"{UNPUBLISHED}-03-15" in table.stdout
+    assert MARKER in table.stdout
+
+
+async def test_clerk_due_in_a_published_year_is_not_marked_by_cli_or_api(
+    in_process: InProcess,
+) -> None:
+    # Household check (3 working days) from Wed 2026-09-30: 10-08, 10-09, 10-10 (worked Sat).
+    by_cli = in_process(
+        "rules", "clerk-due", "--json", "--task", "household-check", "--opened", "2026-09-30"
+    )
+    assert by_cli.status == 0
+    response = await api_get(
+        "/rules/clerk-due", {"task": "household-check", "opened": "2026-09-30"}
+    )
+    assert response.status_code == 200
+    assert response.json() == by_cli.json()
+    assert (response.json()["due"], response.json()["estimated"]) == ("2026-10-10", False)
+    assert response.json()["estimate_note"] is None
+
+
+async def test_clerk_due_api_refuses_bad_input() -> None:
+    for params in (
+        {"task": "lunch", "opened": "2026-03-02"},
+        {"task": "pre-review", "opened": "2026-02-30"},
+        {"task": "pre-review", "opened": "9999-12-31"},  # would overflow a date when counted
+        {"task": "pre-review"},
+    ):
+        response = await api_get("/rules/clerk-due", params)
+        assert response.status_code == 422, (params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,12 +475,14 @@ def test_clerk_due_counts_the_swapped_saturday(in_process: InProcess) -> None:
 def test_pension_estimate_worked_example() -> None:
     # A man born 1966-05: original month 2026-05, M = 17, delay 16//4+1 = 5 → retires 2026-10 at
     # 60y5m. No wage base is published for 2026-10, so the latest (2025-07..2026-06, province
-    # 7322) is used and the estimate is provisional. Divisor: whole years of age, 60 → 139.
-    #   indexed wage = 7322 × 1.0                         = 7322.00
-    #   basic        = (7322 + 7322) / 2 × (30 + 5) × 1%  = 7322 × 0.35  = 2562.70
-    #   personal     = 139000 / 139                       = 1000.00
-    #   transitional = 7322 × 5 × 1.2%                    = 439.32
-    #   total        = 2562.70 + 1000.00 + 439.32         = 4002.02
+    # 7322.08, 吉人社联〔2025〕97号) is used and the estimate is provisional. Divisor: whole years
+    # of age, 60 → 139.
+    #   indexed wage = 7322.08 × 1.0                            = 7322.08
+    #   basic        = (7322.08 + 7322.08) / 2 × (30 + 5) × 1%  = 7322.08 × 0.35 = 2562.728
+    #                                                                            → 2562.73
+    #   personal     = 139000 / 139                             = 1000.00
+    #   transitional = 7322.08 × 5 × 1.2%                       = 439.3248       → 439.32
+    #   total        = 2562.73 + 1000.00 + 439.32               = 4002.05
     result = cli(
         "rules",
         "pension-estimate",
@@ -417,23 +507,24 @@ def test_pension_estimate_worked_example() -> None:
     assert est["wage_area"] == "province"
     assert est["wage_base_period"] == "2025-07..2026-06"
     assert est["wage_base_provisional"] is True
-    assert number(est["wage_base"]) == Decimal(7322)
-    assert number(est["indexed_wage"]) == Decimal("7322.00")
+    assert number(est["wage_base"]) == Decimal("7322.08")
+    assert number(est["indexed_wage"]) == Decimal("7322.08")
     assert number(est["contribution_years"]) == Decimal(35)
     assert number(est["divisor_months"]) == Decimal(139)
-    basic, personal, transitional = Decimal("2562.70"), Decimal("1000.00"), Decimal("439.32")
+    basic, personal, transitional = Decimal("2562.73"), Decimal("1000.00"), Decimal("439.32")
     assert number(est["basic"]) == basic
     assert number(est["personal_account"]) == personal
     assert number(est["transitional"]) == transitional
-    assert number(est["total"]) == basic + personal + transitional == Decimal("4002.02")
+    assert number(est["total"]) == basic + personal + transitional == Decimal("4002.05")
 
 
 def test_pension_estimate_rounds_half_up_and_prints_a_table(in_process: InProcess) -> None:
-    # Same man retiring in his original month 2026-05 (age 60y0m, inside the published period):
-    #   basic    = (7322 + 7322) / 2 × 30.25 × 1% = 73.22 × 30.25 = 2214.905 → 2214.91 (half up;
-    #              half-even would give 2214.90)
+    # Same man retiring in his original month 2026-05 (age 60y0m, inside the published period),
+    # in Changchun (7978.25 a month):
+    #   basic    = (7978.25 + 7978.25) / 2 × 26 × 1% = 79.7825 × 26 = 2074.345 → 2074.35 (half
+    #              up; half-even would give 2074.34)
     #   personal = 100000 / 139 = 719.4244… → 719.42
-    #   total    = 2214.91 + 719.42 + 0 = 2934.33
+    #   total    = 2074.35 + 719.42 + 0 = 2793.77
     args = [
         "rules",
         "pension-estimate",
@@ -446,22 +537,25 @@ def test_pension_estimate_rounds_half_up_and_prints_a_table(in_process: InProces
         "--index",
         "1",
         "--actual-years",
-        "30.25",
+        "26",
         "--balance",
         "100000",
+        "--area",
+        "changchun",
     ]
     est = in_process(*args, "--json")
     assert est.status == 0
     data = est.json()
     assert data["wage_base_provisional"] is False
-    assert number(data["basic"]) == Decimal("2214.91")
+    assert number(data["wage_base"]) == Decimal("7978.25")
+    assert number(data["basic"]) == Decimal("2074.35")
     assert number(data["personal_account"]) == Decimal("719.42")
     assert number(data["transitional"]) == 0
-    assert number(data["total"]) == Decimal("2934.33")
+    assert number(data["total"]) == Decimal("2793.77")
     table = in_process(*args)
     assert table.status == 0
     assert "total" in table.stdout
-    assert "2934.33" in table.stdout
+    assert "2793.77" in table.stdout
     assert "note:" not in table.stdout  # the provisional note is for unpublished periods only
 
 
@@ -605,6 +699,33 @@ def test_early_special_job_and_illness() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("month", "needed"),
+    [
+        ("2029-12", "15"),
+        ("2030-01", "15.5"),
+        ("2035-06", "18"),
+        ("2039-01", "20"),
+        ("2040-06", "20"),
+    ],
+)
+def test_early_illness_years_by_retirement_year(
+    in_process: InProcess, month: str, needed: str
+) -> None:
+    # A man born 1978-01 (illness age 50 → 2028-01, statutory 2041-01) with 15.5 years: the
+    # years needed rise from 2030 like the national minimum (15 until 2029, 20 from 2039).
+    args = ["rules", "early", "--json", "--birth-month", "1978-01", "--category", "male"]
+    result = in_process(
+        *args, "--appraisal", "complete-loss", "--contribution-years", "15.5",
+        "--retirement-month", month,
+    )  # fmt: skip
+    data = result.json()
+    assert number(data["required_years"]) == Decimal(needed)
+    eligible = Decimal("15.5") >= Decimal(needed)
+    assert (result.status, data["eligible"]) == (0 if eligible else 1, eligible)
+    assert ("early.illness.contribution" in [r["rule"] for r in data["refusals"]]) is not eligible
+
+
 def test_early_illness_eligible_and_table(in_process: InProcess) -> None:
     args = ["rules", "early", "--birth-month", "1978-03", "--category", "female-worker"]
     eligible = in_process(*args, "--appraisal", "complete-loss", "--contribution-years", "15")
@@ -670,11 +791,11 @@ def test_medical_actual_years_minimum_and_table(in_process: InProcess) -> None:
     assert "20.5" in met.stdout
 
 
-def test_policy_lists_unverified_figures() -> None:
+async def test_policy_lists_unverified_figures() -> None:
     result = cli("rules", "policy", "--json")
     assert result.status == 0, result
     p = result.json()
-    assert (p["id"], p["version"]) == ("jilin-2025", "2025.1")
+    assert (p["id"], p["version"]) == ("jilin-2025", "2025.2")
     where = [u["where"] for u in p["unverified"]]
     for unverified in (
         "early.special_jobs",
@@ -683,24 +804,29 @@ def test_policy_lists_unverified_figures() -> None:
         "medical",
         "pension.divisor.months_by_age.47",
         "pension.wage_bases[0]",
+        "pension.transitional",
     ):
         assert unverified in where
     for verified in ("statutory_age", "min_contribution", "flexible", "timeline"):
         assert verified not in where
     assert all(u["why"] for u in p["unverified"])
+    # GET /rules/policy answers the same.
+    response = await api_get("/rules/policy")
+    assert response.status_code == 200
+    assert response.json() == p
 
 
 def test_policy_table(in_process: InProcess) -> None:
     result = in_process("rules", "policy")
     assert result.status == 0
-    assert result.stdout.startswith("jilin-2025 version 2025.1")
+    assert result.stdout.startswith("jilin-2025 version 2025.2")
     assert "unverified:" in result.stdout
     assert "pension.divisor.months_by_age.47" in result.stdout
 
 
 def test_policy_file_option_is_used(tmp_path: Path) -> None:
     text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
-    edited = text.replace('version = "2025.1"', 'version = "2025.2-test"').replace(
+    edited = text.replace('version = "2025.2"', 'version = "2025.2-test"').replace(
         "pre-review = 10", "pre-review = 5"
     )
     assert edited.count("2025.2-test") == 1
@@ -773,7 +899,9 @@ BAD_ARGUMENTS: list[tuple[list[str], str]] = [
     ([*EARLY, "--appraisal", "maybe"], "'maybe'"),
     (["rules", "flexible", "--birth-month", "1966-05", "--category", "male"], "required"),
     (["rules", "--policy", "/nonexistent/policy.toml", "policy"], "/nonexistent/policy.toml"),
-    (["rules", "clerk-due", "--task", "pre-review", "--opened", "2031-03-02"], "2031"),
+    (["rules", "clerk-due", "--task", "pre-review", "--opened", "9999-12-30"], "out of range"),
+    ([*EARLY, "--special-job", "harmful=9", "--retirement-month", "2030-01"], "--appraisal"),
+    ([*EARLY, "--appraisal", "none", "--retirement-month", "2030-13"], "2030-13"),
     (["rules", "clerk-due", "--task", "lunch", "--opened", "2026-03-02"], "'lunch'"),
     (["rules", "policy", "--verbose"], "--verbose"),
 ]
@@ -796,7 +924,7 @@ def test_bad_arguments_in_process(in_process: InProcess, argv: list[str], needle
         (["rules", "timeline", "--retirement-month", "2026-08", "--category", "male"], "--cat"),
         ([*EARLY], "--special-job"),  # UsageError after parsing
         (["rules", "--policy", "/nonexistent/policy.toml", "policy"], "/nonexistent"),
-        (["rules", "clerk-due", "--task", "pre-review", "--opened", "2031-03-02"], "2031"),
+        (["rules", "clerk-due", "--task", "pre-review", "--opened", "9999-12-30"], "range"),
         ([*PENSION, "--index", "0"], "index"),  # PensionInputError
     ],
 )
