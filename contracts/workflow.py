@@ -128,6 +128,16 @@ class Task(Model):
     problem: ContributionProblem | None = None
     step: str | None = Field(default=None, description="the department step a DEPARTMENT_ISSUE is")
     detail: Text = ""
+    if_rejected: Text = Field(
+        default="",
+        description="what rejecting this task does to its item and to the case, shown to the "
+        "clerk before they decide (docs/department-issues.md)",
+    )
+    attempt: Annotated[int, Field(ge=1)] = Field(
+        default=1,
+        description="a DEPARTMENT_ISSUE: how many times in a row the department has refused "
+        "this step for the same reason (the third goes to its supervisors)",
+    )
     closed_at: datetime | None = None
     outcome: Outcome | None = None
     closed_by: Actor | None = None
@@ -147,7 +157,11 @@ class Decision(Model):
     evidence: Annotated[list[Ref], Field(max_length=20)] = []
     actor: Actor
     deemed_years: Years | None = Field(
-        default=None, description="medical security: the deemed years the clerk confirms"
+        default=None,
+        description="approving HR's pre-review: the pension deemed years (视同缴费年限, item 2) "
+        "the clerk confirms or corrects, then used by the contribution check and the pension "
+        "(without it, the declared figure is confirmed); confirming medical security's task: "
+        "the medical deemed years",
     )
 
     @model_validator(mode="after")
@@ -311,6 +325,9 @@ class PensionResult(Model):
     first_month: YearMonth
     wage_base_provisional: bool
     award_id: str | None = None
+    deemed_years: Decimal | None = Field(
+        default=None, description="the deemed years the pension was calculated with"
+    )
 
 
 class MedicalResult(Model):
@@ -446,6 +463,14 @@ class CaseState(Model):
     category: Category
     birth_month: YearMonth
     contribution: ContributionStatus | None = None
+    deemed_years: Years | None = Field(
+        default=None, description="the pension deemed years HR recognised at pre-review"
+    )
+    household_confirmed: Text | None = Field(
+        default=None,
+        description="the household registry's mismatch a public security clerk confirmed, until "
+        "the registry answers otherwise",
+    )
     processed_requests: list[str] = []
     fired_timers: list[str] = []
     schedule_from: datetime

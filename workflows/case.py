@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -91,6 +92,8 @@ with workflow.unsafe.imports_passed_through():
         Milestone,
         working_calendar,
     )
+    from workflows import issues
+    from workflows.issues import ESCALATE_AFTER, ISSUE_ESCALATION, IfRejected, issue_title
 
 
 from workflows.checks import CaseChecks
@@ -99,11 +102,19 @@ from workflows.ledger import (
     STEP_TIMEOUT,
     A,
     R,
+    clip,
     plan_for,
     refuse,
 )
 from workflows.projection import Projecting
 from workflows.timekeeping import Timekeeping
+
+# Patch id (docs/versioning.md): cases started before it ask public security again at every
+# check that finds a mismatch, even one its clerk has confirmed.
+HOUSEHOLD_CONFIRMED_ONCE = "household-confirmed-once-2026-12"
+# Patch id: cases pre-reviewed before it record no recognised deemed years; their contribution
+# check and pension count social insurance's record of them.
+RECOGNISED_DEEMED_YEARS = "recognised-deemed-years-2026-12"
 
 _BEFORE_PRE_REVIEW = (Stage.AWAITING_DECLARATION, Stage.DECLARATION)
 _FLEXIBLE_PATHS = (
@@ -156,6 +167,8 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             self._medical: MedicalResult | None = None
             self._fund: FundResult | None = None
             self._contribution: ContributionStatus | None = None
+            self._deemed_years: Decimal | None = None
+            self._household_confirmed: str | None = None
             self._closed_reason: str | None = None
             self._processed: set[str] = set()
             self._fired: set[str] = set()
@@ -260,9 +273,19 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                     detail=decision.reason or "",
                 )
                 continue
+            assert self._declaration is not None  # pre-review follows a declaration
+            if workflow.patched(RECOGNISED_DEEMED_YEARS):
+                # Item 2 is HR's recognition of the deemed years: the figure approved here (the
+                # clerk's correction, or the declared one confirmed) is the one the check and
+                # the pension use. Patched: a case pre-reviewed before kept social insurance's
+                # record for both, and replaying it must compute the pension it confirmed.
+                self._deemed_years = (
+                    self._declaration.deemed_years
+                    if decision.deemed_years is None
+                    else decision.deemed_years
+                )
             if not await self._household(HouseholdStep.PRE_REVIEW):
                 return
-            assert self._declaration is not None  # pre-review follows a declaration
             receipt = await self._step(
                 Department.SOCIAL_INSURANCE,
                 "receive pre-review data",
@@ -271,16 +294,15 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                     idempotency_key=f"{self._case_id}:prereview:{task.id}",
                     case_id=self._case_id,
                     person=self._person,
-                    declaration=self._declaration,
+                    declaration=self._recognised_declaration(),
                     retirement_month=self._plan.retirement_month,
                 ),
+                if_rejected=issues.PREREVIEW_PUSH,
             )
             if receipt is None:
                 return self._close_if_open(Stage.REJECTED, "pre-review data could not be pushed")
             self._set_item(
-                ItemKey.PENSION_DEEMED_YEARS,
-                ItemStatus.DONE,
-                f"{self._declaration.deemed_years} deemed years recognised at pre-review",
+                ItemKey.PENSION_DEEMED_YEARS, ItemStatus.DONE, self._deemed_years_recognised()
             )
             for key in (ItemKey.SPECIAL_JOB_EARLY, ItemKey.ILLNESS_EARLY):
                 if self._items[key].status is not ItemStatus.NOT_APPLICABLE:
@@ -290,7 +312,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
 
     async def _contribution_check(self) -> None:
         while self._stage is Stage.CONTRIBUTION_CHECK:
-            status = await self._contribution_status()
+            status = await self._contribution_status(issues.CONTRIBUTION_RECORD)
             if status is None:
                 return self._close_if_open(Stage.REJECTED, "no usable contribution record")
             self._contribution = status
@@ -374,6 +396,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 retirement_month=self._plan.retirement_month,
                 approver=decision.actor,
             ),
+            if_rejected=issues.APPROVAL_RECORD,
         )
         if receipt is None:
             return self._close_if_open(Stage.REJECTED, "the formal approval could not be recorded")
@@ -422,15 +445,17 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 id_number=self._person.id_number,
                 effective_month=self._plan.retirement_month,
             ),
+            if_rejected=issues.RETIREE_SWITCH,
         )
         if switched is None:
             return self._fail_item(item, "the switch to retiree status was refused")
         while not self._stage.terminal:
-            status = await self._contribution_status()
+            status = await self._contribution_status(issues.PENSION_RECORD)
             if status is None:
                 return self._fail_item(item, "no contribution record to calculate from")
             month = self._plan.retirement_month
             age = month.months_since(self._plan_birth_month())
+            deemed = self._deemed_years_for(status)
             try:
                 estimate = estimate_pension(
                     retirement_month=month,
@@ -438,7 +463,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                     age_months=age % 12,
                     contribution_index=status.contribution_index,
                     actual_years=status.actual_years,
-                    deemed_years=status.deemed_years,
+                    deemed_years=deemed,
                     account_balance=status.account_balance,
                     policy=self._policy,
                 )
@@ -451,6 +476,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 transitional=estimate.transitional,
                 first_month=self._timeline.first_pension_month,
                 wage_base_provisional=estimate.wage_base_provisional,
+                deemed_years=deemed,
             )
             self._set_item(item, ItemStatus.WAITING, "pension calculated, awaiting confirmation")
             task = self._open_task(
@@ -463,7 +489,8 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                     f"transitional {pension.transitional}; wage base {estimate.wage_base} "
                     f"({estimate.wage_base_period}"
                     f"{', provisional' if estimate.wage_base_provisional else ''}); "
-                    f"divisor {estimate.divisor}; paid from {pension.first_month}"
+                    f"divisor {estimate.divisor}; {status.actual_years} actual + {deemed} "
+                    f"deemed years; paid from {pension.first_month}"
                 ),
             )
             decision = await self._decision_on(task)
@@ -490,6 +517,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                     confirmed_by=decision.actor,
                 ),
                 money=True,
+                if_rejected=issues.PENSION_AWARD,
             )
             if award is None:
                 return self._fail_item(item, "the pension award was refused")
@@ -511,6 +539,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             "read the medical insurance record",
             MedicalSecurityActivities.medical_record,
             self._person_query(),
+            if_rejected=issues.MEDICAL_RECORD,
         )
         if record is None:
             return self._fail_item(item, "no medical insurance record")
@@ -563,6 +592,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 shortfall_years=check.shortfall_years,
                 effective_month=self._plan.retirement_month,
             ),
+            if_rejected=issues.MEDICAL_STATUS,
         )
         if settled is None:
             return self._fail_item(item, "the medical status change was refused")
@@ -594,6 +624,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
             "read the fund account",
             ProvidentFundActivities.account,
             self._person_query(),
+            if_rejected=issues.FUND_ACCOUNT,
         )
         if account is None:
             return self._fail_item(item, "the fund account could not be read")
@@ -625,6 +656,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 approved_by=decision.actor,
             ),
             money=True,
+            if_rejected=issues.FUND_WITHDRAWAL,
         )
         if payout is None:
             return self._fail_item(item, "the withdrawal was refused")
@@ -657,6 +689,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 id_number=self._person.id_number,
                 concerns=notice.concerns,
             ),
+            if_rejected=issues.REWARD_NOTICE,
         )
         if recorded is None:
             return self._fail_item(item, "the reward notice could not be recorded")
@@ -681,10 +714,15 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         method: Callable[[Any, A], R],
         arg: A,
         *,
+        if_rejected: IfRejected,
         money: bool = False,
     ) -> R | None:
         """Run a department step; a business refusal becomes a task for that department's clerk,
-        who either has it fixed and approves (the step runs again) or rejects (``None``)."""
+        who either has it fixed and approves (the step runs again) or rejects (``None``; what
+        the caller then does is ``if_rejected``, shown on the task before the clerk decides).
+        The same refusal again says which attempt it is; the third goes to the supervisors."""
+        attempt = 0
+        last_reason: str | None = None
         while not self._stage.terminal:
             try:
                 result: R = await workflow.execute_activity_method(
@@ -705,18 +743,60 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 return result if money or not self._stage.terminal else None
             if self._stage.terminal:
                 return None
-            task = self._open_task(
-                TaskKind.DEPARTMENT_ISSUE,
-                f"{department} refused '{step}': resolve, then approve to retry",
-                Assignee.CLERK,
-                department=department,
-                step=step,
-                detail=info.reason,
-            )
+            # Counted in this loop: the step's refusals in a row, for the same reason (a new
+            # reason means the clerk's fix changed something, so the count starts again).
+            attempt = attempt + 1 if info.reason == last_reason else 1
+            last_reason = info.reason
+            task = await self._department_issue(department, step, info.reason, attempt, if_rejected)
             decision = await self._decision_on(task)
             if decision is None or decision.outcome is not Outcome.APPROVE:
                 return None
         return None
+
+    async def _department_issue(
+        self, department: Department, step: str, reason: str, attempt: int, if_rejected: IfRejected
+    ) -> Task:
+        """The task for a refused step; from the ESCALATE_AFTER-th identical refusal in a row it
+        is escalated to the department's supervisors, who alone decide it (``_check_decision``):
+        a clerk approving again without a fix would only mint the same task again."""
+        escalate = attempt >= ESCALATE_AFTER and workflow.patched(ISSUE_ESCALATION)
+        task = self._open_task(
+            TaskKind.DEPARTMENT_ISSUE,
+            issue_title(department, step, attempt, escalated=escalate),
+            Assignee.CLERK,
+            department=department,
+            step=step,
+            detail=reason,
+            if_rejected=if_rejected.text,
+            attempt=attempt,
+            escalated=escalate,
+        )
+        if escalate:
+            await self._escalate(
+                department,
+                clip(f"{department} refused '{step}' {attempt} times in a row: {reason}", 500),
+                key=f"department-issue:{task.id}",
+                task_id=task.id,
+            )
+        return task
+
+    def _recognised_declaration(self) -> Declaration:
+        """The declaration as pre-review approved it: social insurance receives the deemed years
+        HR recognised, so its record and the case hold one figure."""
+        assert self._declaration is not None
+        if self._deemed_years is None:
+            return self._declaration
+        return self._declaration.model_copy(update={"deemed_years": self._deemed_years})
+
+    def _deemed_years_recognised(self) -> str:
+        """Item 2's result in words, saying when the clerk corrected the declared figure."""
+        assert self._declaration is not None
+        declared = self._declaration.deemed_years
+        recognised = declared if self._deemed_years is None else self._deemed_years
+        text = f"{recognised} deemed years recognised at pre-review"
+        if recognised != declared:
+            text += f" (corrected from {declared} declared)"
+        return text
 
     def _person_query(self) -> PersonQuery:
         """The person, as a department's read steps look them up."""
@@ -745,6 +825,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 name=self._person.name,
                 region_code=self._person.region_code,
             ),
+            if_rejected=issues.HOUSEHOLD_CHECK[step],
         )
         if result is None:
             if not self._stage.terminal:
@@ -752,7 +833,18 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 self._close(Stage.REJECTED, "household registration could not be checked")
             return False
         if result.matches:
+            # A match is a new answer: a mismatch at a later check is asked about again.
+            self._household_confirmed = None
             self._set_item(item, ItemStatus.DONE, f"verified at {step}")
+            return True
+        answer = clip(result.detail)
+        if self._household_confirmed == answer and workflow.patched(HOUSEHOLD_CONFIRMED_ONCE):
+            # A public security clerk confirmed this very answer at an earlier check: asking at
+            # every later check only put the same question to them again. A different answer
+            # (or a match in between) is asked about as usual.
+            self._set_item(
+                item, ItemStatus.DONE, f"mismatch at {step} as confirmed before: {result.detail}"
+            )
             return True
         self._set_item(item, ItemStatus.WAITING, f"mismatch at {step}: {result.detail}")
         task = self._open_task(
@@ -766,18 +858,20 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
         if decision is None:
             return False
         if decision.outcome is Outcome.APPROVE:
+            self._household_confirmed = answer
             self._set_item(item, ItemStatus.DONE, f"confirmed by public security at {step}")
             return True
         self._set_item(item, ItemStatus.REFUSED, decision.reason or "")
         self._close(Stage.REJECTED, f"household registration not confirmed: {decision.reason}")
         return False
 
-    async def _contribution_status(self) -> ContributionStatus | None:
+    async def _contribution_status(self, if_rejected: IfRejected) -> ContributionStatus | None:
         return await self._step(
             Department.SOCIAL_INSURANCE,
             "read the contribution record",
             SocialInsuranceActivities.contribution_status,
             self._person_query(),
+            if_rejected=if_rejected,
         )
 
     async def _settle(self, task: Task) -> bool:
@@ -796,6 +890,7 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
                 note=task.reason or "",
                 actor=task.closed_by,
             ),
+            if_rejected=issues.SETTLEMENT,
         )
         if receipt is None:
             self._close_if_open(Stage.REJECTED, f"{task.problem.kind} could not be settled")
@@ -981,7 +1076,21 @@ class RetirementCase(Timekeeping, Projecting, CaseChecks):
     @workflow.update
     def correct_retirement(self, request: CorrectRetirement) -> CaseStatus:
         before = self._plan.retirement_month
+        declared = self._declaration.deemed_years if self._declaration else None
         self._change_plan(category=request.category, declaration=request.declaration)
+        if (
+            self._deemed_years is not None
+            and request.declaration is not None
+            and request.declaration.deemed_years != declared
+        ):
+            # After pre-review only HR may change the declared deemed years (the validator):
+            # HR's correction is its new recognition, so the one figure follows it.
+            self._deemed_years = request.declaration.deemed_years
+            self._set_item(
+                ItemKey.PENSION_DEEMED_YEARS,
+                ItemStatus.DONE,
+                f"{self._deemed_years} deemed years, as corrected by HR: {request.reason}",
+            )
         self._record(
             request.request_id,
             request.actor,

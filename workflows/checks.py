@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         TaskStatus,
     )
     from domain.policy import Category
+    from workflows.issues import ESCALATE_AFTER
 
 
 from workflows.ledger import PARTY_TASKS, RETURNABLE, CaseLedger, plan_problems, refuse
@@ -67,6 +68,11 @@ class CaseChecks(CaseLedger):
             return
         if not organisation_only and self._is_the_person(actor):
             return
+        if actor.role is Role.CLERK and actor.at_counter:
+            # Say why, so the counter clerk is not left guessing: the counter is HR's.
+            raise refuse(
+                RefusalType.FORBIDDEN, "only an HR clerk of the case's region acts at the counter"
+            )
         raise refuse(RefusalType.FORBIDDEN, f"a {actor.role} may not do this on this case")
 
     def _check_plan(
@@ -95,7 +101,29 @@ class CaseChecks(CaseLedger):
                 RefusalType.WRONG_DEPARTMENT, f"task {task.id} belongs to {task.department}"
             )
         self._check_region(actor)
+        if (
+            task.kind is TaskKind.DEPARTMENT_ISSUE
+            and task.escalated
+            and task.attempt >= ESCALATE_AFTER
+            and actor.role is not Role.SUPERVISOR
+        ):
+            # The same refusal came back after every approval: another approval by a clerk would
+            # only mint the same task, so the supervisors, who can reach the department, decide.
+            raise refuse(
+                RefusalType.FORBIDDEN,
+                f"{task.department} refused this step the same way {task.attempt} times in a "
+                "row: its supervisors decide the escalated task",
+            )
         if decision.outcome is Outcome.RETURN and task.kind not in RETURNABLE:
             raise refuse(RefusalType.INVALID, f"a {task.kind} task cannot be returned")
-        if decision.deemed_years is not None and task.kind is not TaskKind.CONFIRM_MEDICAL_YEARS:
-            raise refuse(RefusalType.INVALID, "deemed years are confirmed on the medical task")
+        if decision.deemed_years is not None:
+            if task.kind not in (TaskKind.PRE_REVIEW, TaskKind.CONFIRM_MEDICAL_YEARS):
+                raise refuse(
+                    RefusalType.INVALID,
+                    "deemed years are confirmed at pre-review (pension) or on the medical task",
+                )
+            if task.kind is TaskKind.PRE_REVIEW and decision.outcome is not Outcome.APPROVE:
+                # A return or rejection recognises nothing; a figure sent with it would be lost.
+                raise refuse(
+                    RefusalType.INVALID, "deemed years are confirmed by approving the pre-review"
+                )

@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         clerk_deadline,
     )
     from domain.workdays import WorkingCalendar
+    from workflows.issues import CLERK_TASKS
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -189,6 +190,11 @@ class CaseLedger:
     _medical: MedicalResult | None
     _fund: FundResult | None
     _contribution: ContributionStatus | None
+    # The pension deemed years HR recognised at pre-review: the one figure item 2, the
+    # contribution check and the pension use. None before pre-review, and in cases pre-reviewed
+    # before the patch that records it (they use social insurance's record, as they did).
+    _deemed_years: Decimal | None
+    _household_confirmed: str | None  # the registry's mismatch a public security clerk confirmed
     _closed_reason: str | None
     _processed: set[str]
     _fired: set[str]
@@ -217,6 +223,8 @@ class CaseLedger:
         self._reminders_sent = snap.reminders_sent
         self._pension, self._medical, self._fund = snap.pension, snap.medical, snap.fund
         self._contribution = state.contribution
+        self._household_confirmed = state.household_confirmed
+        self._deemed_years = state.deemed_years
         self._closed_reason = snap.closed_reason
         self._processed = set(state.processed_requests)
         self._fired = set(state.fired_timers)
@@ -282,6 +290,8 @@ class CaseLedger:
             category=self._category,
             birth_month=self._birth_month,
             contribution=self._contribution,
+            household_confirmed=self._household_confirmed,
+            deemed_years=self._deemed_years,
             processed_requests=sorted(self._processed),
             fired_timers=sorted(self._fired),
             schedule_from=self._schedule_from,
@@ -344,6 +354,8 @@ class CaseLedger:
             detail += f": {decision.reason}"
         if decision.evidence:
             detail += f" (evidence: {', '.join(decision.evidence)})"
+        if decision.deemed_years is not None:
+            detail += f" (deemed years: {decision.deemed_years})"  # the figure, in the audit
         self._record(decision.request_id, decision.actor, f"decide-{task.kind}", detail)
 
     def _record(self, request_id: str, actor: Actor, action: str, detail: str) -> None:
@@ -380,8 +392,16 @@ class CaseLedger:
         detail: str = "",
         problem_id: str | None = None,
         step: str | None = None,
+        if_rejected: str | None = None,
+        attempt: int = 1,
+        escalated: bool = False,
     ) -> Task:
+        """Open a task; what rejecting it does (``if_rejected``) is shown on it, by default the
+        rule for its kind (``workflows.issues``)."""
         self._task_counter += 1
+        if if_rejected is None:
+            rule = CLERK_TASKS.get(kind)
+            if_rejected = rule.text if rule else ""
         estimated = False
         sla = kind.clerk_task
         if due is None and sla is not None:
@@ -403,6 +423,9 @@ class CaseLedger:
             problem=problem,
             step=step,
             detail=clip(detail),
+            if_rejected=clip(if_rejected),
+            attempt=attempt,
+            escalated=escalated,
         )
         self._tasks[task.id] = task
         self._event(f"task opened: {task.id} for {department or assignee}", SYSTEM)
@@ -544,13 +567,26 @@ class CaseLedger:
                 f"; {self._declaration.contribution_years} contribution + "
                 f"{self._declaration.deemed_years} deemed years declared"
             )
+        if self._deemed_years is not None:
+            text += f"; {self._deemed_years} deemed years recognised at pre-review"
         return text
+
+    def _deemed_years_for(self, status: ContributionStatus) -> Decimal:
+        """The pension deemed years the check and the pension count: HR's recognised figure,
+        or (a case pre-reviewed before it was recorded) social insurance's record."""
+        return status.deemed_years if self._deemed_years is None else self._deemed_years
 
     def _contribution_summary(self, status: ContributionStatus) -> str:
         needed = min_contribution_years(self._plan.retirement_month.year, self._policy)
-        years = status.actual_years + status.deemed_years
+        deemed = self._deemed_years_for(status)
+        years = status.actual_years + deemed
         shortfall = max(Decimal(0), needed - years)
         text = f"record {status.status}: {years} years ({needed} needed)"
+        if deemed != status.deemed_years:
+            text += (
+                f"; {deemed} deemed years as recognised at pre-review (the record shows "
+                f"{status.deemed_years})"
+            )
         if shortfall:
             text += f"; short by {shortfall}: continue contributing or pay a lump sum"
         return text
@@ -621,7 +657,7 @@ class CaseLedger:
             lines += ["", "Open tasks:"]
             for t in open_tasks:
                 who = t.department or t.assignee
-                due = f", due {t.due}" if t.due else ""
+                due = f", due {t.due}{' (estimated)' if t.due_estimated else ''}" if t.due else ""
                 flag = " ⚠ escalated" if t.escalated else ""
                 lines.append(f"- {t.id} ({who}{due}){flag}: {t.title}")
         if snapshot.overdue:

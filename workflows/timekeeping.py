@@ -107,7 +107,8 @@ class Timekeeping(CaseLedger):
             assert task.department is not None
             await self._escalate(
                 task.department,
-                f"{task.kind} {task.id} was due {task.due} (working-day deadline)",
+                f"{task.kind} {task.id} was due {task.due} (working-day deadline"
+                f"{', estimated' if task.due_estimated else ''})",
                 key=timer.key,
                 task_id=task.id,
             )

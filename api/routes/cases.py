@@ -37,9 +37,10 @@ from api.schemas import (
     ReasonBody,
     ResubmitBody,
     SettleBody,
+    WithdrawBody,
 )
 from api.timing import waiting_for_temporal
-from contracts.case import Actor, Person, Role
+from contracts.case import Actor, Department, Person, Role
 from contracts.identity import person_key
 from contracts.workflow import (
     Cancel,
@@ -85,7 +86,12 @@ async def declare(
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    require(who, Role.EMPLOYER, Role.AGENCY)
+    """The employer or archive agency declares for its own organisation. An HR clerk of the
+    person's region declares at the offline counter (线下综窗) with ``at_counter: true`` and the
+    person's ``employer_id`` (or ``agency_id`` for a person without an employer); the
+    declaration is recorded as made at the counter."""
+    require(who, Role.EMPLOYER, Role.AGENCY, Role.CLERK)
+    employer_id, agency_id = _declaring_organisation(who, body)
     today = datetime.now(CHINA_TZ).date()
     try:
         parse_id_number(body.person.id_number, today)
@@ -94,18 +100,20 @@ async def declare(
             name=body.person.name,
             category=body.person.category,
             region_code=body.person.region_code,
-            employer_id=who.organisation if who.role is Role.EMPLOYER else None,
-            agency_id=who.organisation if who.role is Role.AGENCY else None,
+            employer_id=employer_id,
+            agency_id=agency_id,
         )
     except InvalidIdNumber as exc:
         raise Problem(422, f"person.id_number: {exc}", "invalid-id-number") from None
     except ValidationError as exc:
         raise Problem(422, f"person: {exc.errors()[0]['msg']}", "validation") from None
+    if who.role is Role.CLERK and not who.covers(person.region_code):
+        raise Problem(403, f"region {person.region_code} is not the clerk's", "wrong-region")
     problems = plan_problems(person.birth_month, person.category, body.declaration, ctx.policy)
     if problems:
         raise Problem(422, "; ".join(problems), "rule-refusal")
     rid = request_id(who, idempotency_key)
-    actor = who.actor()
+    actor = who.actor(at_counter=body.at_counter)
 
     def closed() -> int:
         with ctx.read_sessions() as db:
@@ -131,7 +139,7 @@ async def declare(
             snapshot = await snapshot_of(ctx, started.case_id)
             return 201, CaseCreated(case_id=started.case_id, created=True, status=snapshot.status())
         facts = await case_facts(ctx, started.case_id)
-        if facts.organisation != who.organisation:
+        if facts.organisation != person.organisation:
             problem = Problem(
                 403, "this person's case is held by another organisation", "wrong-organisation"
             )
@@ -157,6 +165,33 @@ async def declare(
 
     print_ = fingerprint("POST", "/cases", body.model_dump(mode="json"))
     return await once(ctx.sessions, who, idempotency_key, print_, apply)
+
+
+def _declaring_organisation(who: Principal, body: DeclareBody) -> tuple[str | None, str | None]:
+    """The person's (employer, agency): the caller's own organisation, or, for an HR clerk at
+    the counter, the one the body names. Refused when the body names one it may not."""
+    named = body.employer_id is not None or body.agency_id is not None
+    if who.role is not Role.CLERK:
+        if named:
+            raise Problem(
+                422, "employer_id and agency_id are given only at the counter", "validation"
+            )
+        if who.role is Role.EMPLOYER:
+            return who.organisation, None
+        return None, who.organisation
+    if not body.at_counter:
+        raise Problem(
+            403, "a clerk declares for an employer or person only at the counter", "forbidden"
+        )
+    if who.department is not Department.HR:
+        raise Problem(403, "only HR clerks act at the counter", "forbidden")
+    if (body.employer_id is None) == (body.agency_id is None):
+        raise Problem(
+            422,
+            "at the counter, name the person's employer_id or, without an employer, agency_id",
+            "validation",
+        )
+    return body.employer_id, body.agency_id
 
 
 @router.get(
@@ -308,11 +343,13 @@ async def resubmit(
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The employer or agency, or an HR clerk at the counter (``at_counter: true``)."""
     return await _act(
         ctx, who, case_id, "resubmission", "resubmit", idempotency_key, _dump(body),
-        parties(Role.EMPLOYER, Role.AGENCY),
+        parties(Role.EMPLOYER, Role.AGENCY, Role.CLERK),
         RetirementCase.resubmit,
         lambda rid, actor: Resubmit(request_id=rid, actor=actor, declaration=body.declaration),
+        at_counter=body.at_counter,
     )  # fmt: skip
 
 
@@ -329,13 +366,16 @@ async def settle(
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The employer or agency, the person, or an HR clerk at the counter
+    (``at_counter: true``)."""
     return await _act(
         ctx, who, case_id, "settlements", "settle", idempotency_key, _dump(body),
-        parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL),
+        parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL, Role.CLERK),
         RetirementCase.settle,
         lambda rid, actor: Settle(
             request_id=rid, actor=actor, task_id=body.task_id, note=body.note
         ),
+        at_counter=body.at_counter,
         target=body.task_id,
     )  # fmt: skip
 
@@ -353,6 +393,8 @@ async def initiate(
     body: InitiateBody | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The employer, the person without an employer, or an HR clerk at the counter
+    (``at_counter: true``), from the first day of the month before retirement."""
     return await _act(
         ctx, who, case_id, "initiation", "initiate", idempotency_key, _dump(body),
         parties(Role.EMPLOYER, Role.INDIVIDUAL, Role.CLERK),
@@ -370,16 +412,19 @@ async def initiate(
 )
 async def withdraw(
     case_id: CaseIdPath,
-    body: ReasonBody,
+    body: WithdrawBody,
     ctx: ContextDep,
     who: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The employer or agency, the person, or an HR clerk at the counter
+    (``at_counter: true``), before joint handling begins."""
     return await _act(
         ctx, who, case_id, "withdrawal", "withdraw", idempotency_key, _dump(body),
-        parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL),
+        parties(Role.EMPLOYER, Role.AGENCY, Role.INDIVIDUAL, Role.CLERK),
         RetirementCase.withdraw,
         lambda rid, actor: Withdraw(request_id=rid, actor=actor, reason=body.reason),
+        at_counter=body.at_counter,
     )  # fmt: skip
 
 

@@ -62,7 +62,11 @@ class FakeDepartments:
         self.effects: dict[str, dict[str, object]] = {}
         self.calls: Counter[str] = Counter()
         self.outages: Counter[str] = Counter()
+        # A method named here refuses (a business refusal, final) with this department and
+        # reason until the entry is removed: a department's own problem a clerk must resolve.
+        self.refusals: dict[str, tuple[Department, str]] = {}
         self.notifications: list[Notification] = []
+        self.prereviews: list[PrereviewPush] = []  # what social insurance received
         self.projections: dict[str, Projection] = {}
         # Each projection carries only the audit entries new since the previous one: keep them
         # all, keyed by id (re-projecting an entry is a no-op, as in the database).
@@ -110,6 +114,9 @@ class FakeDepartments:
             if self.outages[method] > 0:
                 self.outages[method] -= 1
                 raise ConnectionError(f"{method}: department system unavailable")
+            if method in self.refusals:
+                department, reason = self.refusals[method]
+                raise DepartmentRefusal(department, method, reason)
 
     def _once(self, kind: str, key: str, make: object) -> tuple[object, bool]:
         with self._lock:
@@ -145,7 +152,11 @@ class FakeDepartments:
 
     def receive_prereview(self, push: PrereviewPush) -> Receipt:
         self._enter("receive_prereview")
-        return self._receipt("prereview", push.idempotency_key)
+        receipt = self._receipt("prereview", push.idempotency_key)
+        if not receipt.duplicate:
+            with self._lock:
+                self.prereviews.append(push)
+        return receipt
 
     def contribution_status(self, query: PersonQuery) -> ContributionStatus:
         self._enter("contribution_status")

@@ -123,9 +123,13 @@ async def test_arrears_and_a_transfer_are_settled_then_confirmed(harness: Harnes
     }
     assert harness.fakes.contributions[retiree.id_number].settled == {ARREARS.id, TRANSFER.id}
     assert harness.fakes.calls["contribution_status"] == 2
-    # 30 actual + 5 deemed years on record, against the years needed in the year of T.
+    # 30 actual years on record and the 0 deemed years HR recognised at pre-review (the
+    # record's 5 are not counted: one figure, HR's), against the years needed in the year of T.
     needed = years_needed(man.t.year)
-    assert confirm.detail == f"record active: 35 years ({needed} needed)"
+    assert confirm.detail == (
+        f"record active: 30 years ({needed} needed); 0 deemed years as recognised at "
+        "pre-review (the record shows 5)"
+    )
 
     # The clerk wants the record read again before confirming: RETURN, then a new task.
     await decide(handle, confirm, Outcome.RETURN, reason="transfer just arrived, re-read")

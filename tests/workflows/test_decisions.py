@@ -109,6 +109,8 @@ async def test_refused_decisions_never_reach_the_history(harness: Harness) -> No
     household = await open_task(handle, TaskKind.HOUSEHOLD_REVIEW)
     # A household review is confirmed or not; it cannot be sent back for correction.
     await attempt(household, RefusalType.INVALID, Outcome.RETURN, reason="check again")
+    # Deemed years are HR's (pre-review) or medical security's to confirm, not public security's:
+    await attempt(household, RefusalType.INVALID, deemed_years=Decimal(5))
     harness.fakes.households[retiree.id_number] = (retiree.name, "registered")  # corrected
     await decide(handle, household, update_id="approve-household")
     applied.append("approve-household")
@@ -120,8 +122,10 @@ async def test_refused_decisions_never_reach_the_history(harness: Harness) -> No
     await attempt(review, RefusalType.WRONG_DEPARTMENT, actor=clerk(Department.SOCIAL_INSURANCE))
     await attempt(review, RefusalType.WRONG_REGION, actor=clerk(Department.HR, "220200"))
     await attempt(review, RefusalType.FORBIDDEN, actor=EMPLOYER_ACTOR)
-    # Deemed years are the medical clerk's to confirm, not pre-review's:
-    await attempt(review, RefusalType.INVALID, deemed_years=Decimal(5))
+    # Deemed years are recognised by approving the pre-review, not sent with a return:
+    await attempt(
+        review, RefusalType.INVALID, Outcome.RETURN, reason="check", deemed_years=Decimal(5)
+    )
     # A task this case never had:
     await attempt(review.model_copy(update={"id": "pre-review-99"}), RefusalType.STALE)
     # None of these changed the case or left an update in its history. (The test server

@@ -25,6 +25,7 @@ from tests.workflows.conftest import (
 from tests.workflows.fakes import Fund
 from tests.workflows.helpers import NORMAL, Case, approve, china, decide, to_joint_handling
 from tests.workflows.people import Retiree, retiree_from_now
+from workflows import issues
 from workflows.case import RetirementCase
 
 
@@ -144,6 +145,9 @@ async def test_a_fund_refusal_the_clerk_rejects_fails_the_item_not_the_case(
 ) -> None:
     _, handle = await frozen_fund_case(harness)
     issue = await open_task(handle, TaskKind.DEPARTMENT_ISSUE)
+    # The task told the clerk what a rejection does before they decided (and it does that).
+    assert issue.if_rejected == issues.FUND_WITHDRAWAL.text
+    assert "the other departments go on" in issue.if_rejected
     await decide(handle, issue, Outcome.REJECT, reason="frozen indefinitely by the court")
     await approve(handle, TaskKind.CONFIRM_PENSION, Department.SOCIAL_INSURANCE)
     await approve(handle, TaskKind.CONFIRM_MEDICAL_YEARS, Department.MEDICAL)
