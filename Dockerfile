@@ -8,6 +8,7 @@ COPY domain domain
 COPY policies policies
 COPY contracts contracts
 COPY activities activities
+COPY adapters adapters
 COPY workflows workflows
 COPY db db
 COPY service service
@@ -18,10 +19,13 @@ COPY worker.py ./
 # modules afresh for every case it starts or reloads into its cache; without .pyc files (and
 # PYTHONDONTWRITEBYTECODE keeps Python from writing them) each of those compiles workflows/*.py
 # from source again (docs/performance.md).
-RUN python -m compileall -q domain policies contracts activities workflows db service api cli worker.py
+RUN python -m compileall -q domain policies contracts activities adapters workflows db service api cli \
+    worker.py
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 retirement
 USER retirement
 
+# The department simulator (simulator/) is not in the image: production reaches the departments'
+# own systems (DEPARTMENTS_URL, PLATFORM_APP_ID, PLATFORM_SECRET_FILE).
 # The API by default; the worker and the migration override the command (docker-compose.yml).
 EXPOSE 8000 9464
 CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

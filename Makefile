@@ -22,7 +22,8 @@ lint: install
 	$(BIN)/ruff format --check .
 
 types: install
-	$(BIN)/mypy domain contracts activities db workflows service api cli policies worker.py tests bench
+	$(BIN)/mypy domain contracts activities adapters db workflows service api cli policies simulator \
+		worker.py tests bench
 
 unit: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

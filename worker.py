@@ -34,19 +34,12 @@ from activities.public_security import HouseholdRegistry, PublicSecurityActiviti
 from activities.read_model import ReadModel, ReadModelActivities, load_current_policy
 from activities.social_insurance import SocialInsuranceActivities, SocialInsuranceSystem
 from activities.sweeps import SweepActivities
-from db.departments import (
-    DatabaseHealthCommission,
-    DatabaseHouseholdRegistry,
-    DatabaseHrSystem,
-    DatabaseMedicalSystem,
-    DatabaseNotifier,
-    DatabaseProvidentFund,
-    DatabaseSocialInsurance,
-)
+from adapters.departments import Platform
 from db.read_model import DatabaseReadModel
 from db.session import make_engine, make_sessionmaker
 from db.sweeps import DatabaseOverdue, DatabaseRoster
 from policies import load_policy
+from service.departments import connect_platform
 from service.logs import configure_logging
 from service.schedules import TemporalCaseStarter
 from service.settings import Settings, get_settings
@@ -71,15 +64,16 @@ class DepartmentSystems:
     read_model: ReadModel
 
     @classmethod
-    def in_database(cls, sessions: sessionmaker[Session]) -> DepartmentSystems:
+    def over(cls, platform: Platform, sessions: sessionmaker[Session]) -> DepartmentSystems:
+        """The departments through the data-sharing platform; the read model in the database."""
         return cls(
-            household=DatabaseHouseholdRegistry(sessions),
-            hr=DatabaseHrSystem(sessions),
-            social_insurance=DatabaseSocialInsurance(sessions),
-            medical=DatabaseMedicalSystem(sessions),
-            provident_fund=DatabaseProvidentFund(sessions),
-            health=DatabaseHealthCommission(sessions),
-            notifier=DatabaseNotifier(sessions),
+            household=platform.household,
+            hr=platform.hr,
+            social_insurance=platform.social_insurance,
+            medical=platform.medical,
+            provident_fund=platform.provident_fund,
+            health=platform.health,
+            notifier=platform.notifier,
             read_model=DatabaseReadModel(sessions),
         )
 
@@ -211,7 +205,8 @@ async def run(settings: Settings) -> None:
     # Activities and the projections (local activities) share the executor's threads.
     engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
     sessions = make_sessionmaker(engine)
-    systems = DepartmentSystems.in_database(sessions)
+    platform = connect_platform(settings)
+    systems = DepartmentSystems.over(platform, sessions)
     sweeps = sweep_activities(client, settings, sessions, systems.notifier)
     with ThreadPoolExecutor(max_workers=settings.activity_threads) as executor:
         worker = build_worker(
@@ -237,6 +232,7 @@ async def run(settings: Settings) -> None:
         async with worker:
             await stop.wait()
             log.info("worker draining")
+    platform.close()
     engine.dispose()
     log.info("worker stopped")
 

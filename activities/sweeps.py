@@ -25,6 +25,7 @@ class OverdueTask:
     department: str
     region_code: str
     due: str
+    due_estimated: bool = False  # no official holiday calendar for the due year yet
 
 
 class Roster(Protocol):
@@ -88,7 +89,10 @@ class SweepActivities:
         for task in tasks:
             by_queue.setdefault((task.department, task.region_code), []).append(task)
         for (department, region), items in sorted(by_queue.items()):
-            lines = [f"{t.case_id} {t.task_id} due {t.due}" for t in items]
+            lines = [
+                f"{t.case_id} {t.task_id} due {t.due}{' (estimated)' if t.due_estimated else ''}"
+                for t in items
+            ]
             self._notifier.send(
                 Notification(
                     idempotency_key=f"digest:{request.day}:{department}:{region}",

@@ -106,11 +106,12 @@ def demo_users(today: date, policy: Policy) -> dict[str, dict[str, Any]]:
 def write_dev_tokens(
     folder: Path, *, issuer: str, audience: str, today: date, policy: Policy
 ) -> Path:
-    """``var/dev-tokens.json``: ``{"<user>": {"role": ..., "token": ...}}``."""
+    """``var/dev-tokens.json``: ``{"<user>": {"role": ..., "claims": {...}, "token": ...}}``."""
     private, _ = ensure_dev_keys(folder / "dev-keys")
     tokens = {
         user: {
             "role": claims["role"],
+            "claims": claims,
             "token": mint(private, issuer=issuer, audience=audience, claims=claims),
         }
         for user, claims in demo_users(today, policy).items()

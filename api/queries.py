@@ -18,6 +18,7 @@ from api.schemas import AuditRecord, CaseSummary, EscalationItem, InboxTask, Pag
 from contracts.case import Actor
 from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow
 from domain.idcard import mask
+from domain.workdays import estimate_note
 
 
 def region_filter(column: Mapped[str], region: str) -> ColumnElement[bool]:
@@ -92,6 +93,13 @@ class InboxFilter:
     claimed_by: str | None = None
 
 
+def _due_note(task: TaskRow) -> str | None:
+    """The sentence an estimated due date carries (the CLI and the rules API say the same)."""
+    if not task.due_estimated or task.due is None:
+        return None
+    return estimate_note(task.due.year)
+
+
 def inbox(db: Session, where: InboxFilter, limit: int, offset: int) -> Page[InboxTask]:
     query = (
         select(TaskRow, CaseRow)
@@ -130,7 +138,10 @@ def inbox(db: Session, where: InboxFilter, limit: int, offset: int) -> Page[Inbo
             id_masked=mask(case.id_number),
             due=task.due,
             due_estimated=task.due_estimated,
+            due_note=_due_note(task),
             escalated=task.escalated,
+            if_rejected=task.if_rejected,
+            attempt=task.attempt,
             opened_at=task.opened_at,
             claimed_by=task.claimed_by,
         )

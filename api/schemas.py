@@ -28,6 +28,19 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The one way a clerk says they act at the offline counter (线下综窗) for the person or the
+# employer: this field in the action's body. Only an HR clerk of the case's region may; the
+# action is then recorded as done at the counter (the audit entry's ``at_counter``, the case's
+# story: "… at the counter").
+AtCounter = Annotated[
+    bool,
+    Field(
+        description="an HR clerk acting at the offline counter (线下综窗) on behalf of the person "
+        "or the employer; recorded as done at the counter. Ignored for any other caller."
+    ),
+]
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
@@ -51,6 +64,16 @@ class NewPerson(Body):
 class DeclareBody(Body):
     person: NewPerson
     declaration: Declaration
+    at_counter: AtCounter = False
+    employer_id: Identifier | None = Field(
+        default=None,
+        description="at the counter only: the person's employer (an employer or agency "
+        "declares for its own organisation)",
+    )
+    agency_id: Identifier | None = Field(
+        default=None,
+        description="at the counter only: the archive agency of a person without an employer",
+    )
 
 
 class CaseCreated(BaseModel):
@@ -61,19 +84,25 @@ class CaseCreated(BaseModel):
 
 class ResubmitBody(Body):
     declaration: Declaration
+    at_counter: AtCounter = False
 
 
 class SettleBody(Body):
     task_id: Identifier
     note: Text = ""
+    at_counter: AtCounter = False
 
 
 class InitiateBody(Body):
-    at_counter: bool = Field(default=False, description="a clerk acting at the offline counter")
+    at_counter: AtCounter = False
 
 
 class ReasonBody(Body):
     reason: Reason
+
+
+class WithdrawBody(ReasonBody):
+    at_counter: AtCounter = False
 
 
 class CorrectionBody(Body):
@@ -92,7 +121,12 @@ class DecisionBody(Body):
     outcome: Outcome
     reason: Text | None = None
     evidence: Annotated[list[Ref], Field(max_length=20)] = []
-    deemed_years: Years | None = None
+    deemed_years: Years | None = Field(
+        default=None,
+        description="approving HR's pre-review: the pension deemed years the clerk confirms or "
+        "corrects (the declared figure if absent); medical security's task: the medical deemed "
+        "years",
+    )
     at_counter: bool = Field(default=False, description="acting for the person at the counter")
 
 
@@ -129,7 +163,12 @@ class InboxTask(BaseModel):
     id_masked: str
     due: date | None
     due_estimated: bool
+    due_note: str | None = Field(
+        default=None, description="why the due date is estimated (no official calendar yet)"
+    )
     escalated: bool
+    if_rejected: str = Field(default="", description="what rejecting this task does")
+    attempt: int = Field(default=1, description="a department issue: the same refusal's count")
     opened_at: datetime
     claimed_by: str | None
 

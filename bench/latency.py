@@ -49,7 +49,7 @@ async def waiting_cases(rig: Rig, first_serial: int, count: int) -> list[Pending
     """``count`` project cases started and projected into the read model at pre-review."""
     cast = people(first_serial, count)
     for who, _ in cast:
-        await asyncio.to_thread(seed, rig.sessions, who)
+        await asyncio.to_thread(seed, rig.cluster.departments, who)
     gate = asyncio.Semaphore(32)
 
     async def start_one(index: int) -> str:

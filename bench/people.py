@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from contracts.case import Declaration, Person
-from db.seed import seed_person
+from service.department_simulator import DepartmentSimulator
 from service.people import MAX_PEOPLE, REGION, early_retiree
 
 EMPLOYER = "emp-bench"
@@ -24,11 +22,10 @@ def people(first: int, count: int) -> list[tuple[Person, Declaration]]:
     return [person(serial) for serial in range(first, first + count)]
 
 
-def seed(sessions: sessionmaker[Session], who: Person, *, full: bool = True) -> None:
-    """The department records the case reads. ``full=False`` seeds only the household record,
-    which is all a case needs to reach pre-review (the scale phase)."""
-    seed_person(
-        sessions,
+def seed(departments: DepartmentSimulator, who: Person, *, full: bool = True) -> None:
+    """The department records the case reads, set in the simulator. ``full=False`` sets only
+    the household record, which is all a case needs to reach pre-review (the scale phase)."""
+    departments.seed(
         who.id_number,
         who.name,
         region_code=who.region_code,

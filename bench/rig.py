@@ -29,8 +29,8 @@ from service.temporal import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
-    "domain", "policies", "contracts", "activities", "workflows", "db", "service", "api", "cli",
-    "bench",
+    "domain", "policies", "contracts", "activities", "adapters", "workflows", "db", "service",
+    "api", "cli", "bench", "simulator",
 )  # fmt: skip
 
 EMPLOYER_ACTOR = Actor(id="bench-officer", role=Role.EMPLOYER, organisation=EMPLOYER)
@@ -123,6 +123,7 @@ async def rig(
         raw_worker: subprocess.Popen[bytes] | None = None
         try:
             cluster.start_server()
+            cluster.start_departments()
             cluster.start_worker()
             cluster.start_api()
             raw_queue = f"raw-{uuid.uuid4().hex[:6]}"

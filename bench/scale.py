@@ -67,7 +67,7 @@ async def run(
 
     def seed_all() -> None:
         for who, _ in cast:
-            seed(rig.sessions, who, full=False)
+            seed(rig.cluster.departments, who, full=False)
 
     await asyncio.to_thread(seed_all)
     seed_seconds = time.monotonic() - began

@@ -53,7 +53,7 @@ async def project(rig: Rig, first_serial: int, cases: int, poll: float) -> Run:
     """``cases`` normal cases from declaration to completion."""
     cast = people(first_serial, cases)
     for who, _ in cast:
-        await asyncio.to_thread(seed, rig.sessions, who)
+        await asyncio.to_thread(seed, rig.cluster.departments, who)
 
     async def one(index: int) -> str:
         who, declaration = cast[index]

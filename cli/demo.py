@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowHistory
@@ -27,7 +27,6 @@ from temporalio.testing import WorkflowEnvironment
 from cli.output import print_json, print_table
 from contracts import search
 from db.scratch import sqlite_database
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
 from policies import load_policy
@@ -40,6 +39,9 @@ from service.replay_gate import FAILURES, replay_histories, run_name
 from service.settings import Settings
 from service.temporal import QueriesOnlyToClosedRuns, data_converter, runtime
 from worker import DepartmentSystems, build_worker
+
+if TYPE_CHECKING:  # imported when run: the installed CLI has no simulator
+    from service.department_simulator import DepartmentSimulator
 
 SECRET = b"demo-case-id-key"
 # The demo encrypts its payloads like the service, with a key ring of its own that is committed
@@ -129,16 +131,22 @@ LIVE_LABEL = "illness-search-attributes"
 
 
 @contextlib.contextmanager
-def _demo_database() -> Iterator[sessionmaker[Session]]:
-    """Sessions on a throwaway migrated SQLite database (``db.scratch``) for one demo run."""
+def _demo_world() -> Iterator[tuple[sessionmaker[Session], DepartmentSimulator]]:
+    """Sessions on a throwaway migrated SQLite database (``db.scratch``) and a department
+    simulator of its own, for one demo run."""
+    from service.department_simulator import DepartmentSimulator
+
     with (
         tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder,
         sqlite_database(Path(folder)) as url,
     ):
         engine = make_engine(url)
+        departments = DepartmentSimulator(Path(folder) / "departments")
         try:
-            yield make_sessionmaker(engine)
+            departments.start()
+            yield make_sessionmaker(engine), departments
         finally:
+            departments.stop()
             engine.dispose()
 
 
@@ -159,7 +167,7 @@ def _banner_to_stderr() -> Iterator[None]:
 async def _live_history() -> str:
     """The history of one case run to completion on a dev server with search attributes."""
     policy = load_policy()
-    with _demo_database() as sessions:
+    with _demo_world() as (sessions, departments), departments.platform() as platform:
         with _banner_to_stderr():
             env = await WorkflowEnvironment.start_local(
                 data_converter=demo_data_converter(),
@@ -172,9 +180,9 @@ async def _live_history() -> str:
         try:
             task_queue = f"demo-{uuid.uuid4().hex[:8]}"
             person, declaration = early_retiree(0, organisation="demo-employer")
-            seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+            departments.seed(person.id_number, person.name, actual_years=Decimal(16))
             with ThreadPoolExecutor(max_workers=16) as executor:
-                systems = DepartmentSystems.in_database(sessions)
+                systems = DepartmentSystems.over(platform, sessions)
                 async with build_worker(env.client, task_queue, systems, executor):
                     started = await start_case(
                         env.client,
@@ -202,7 +210,7 @@ async def _live_history() -> str:
 
 async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:
     policy = load_policy()
-    with _demo_database() as sessions:
+    with _demo_world() as (sessions, departments), departments.platform() as platform:
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=demo_data_converter(),
             test_server_existing_path=temporal_test_server(),
@@ -212,11 +220,12 @@ async def _demo(record: bool) -> tuple[list[DemoRun], dict[str, str]]:
         try:
             task_queue = f"demo-{uuid.uuid4().hex[:8]}"
             with ThreadPoolExecutor(max_workers=16) as executor:
-                systems = DepartmentSystems.in_database(sessions)
+                systems = DepartmentSystems.over(platform, sessions)
                 async with build_worker(env.client, task_queue, systems, executor):
                     runs = await start_demo_cases(
                         env.client,
                         sessions,
+                        departments,
                         policy=policy,
                         secret=SECRET,
                         task_queue=task_queue,

@@ -18,10 +18,14 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from api.devauth import write_dev_tokens
 from contracts import search
+from contracts.platform import DEV_APP_ID, DEV_SECRET
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
@@ -32,6 +36,9 @@ from service.ports import in_use, wait_for_port, wait_for_temporal
 from service.schedules import ensure_schedules
 from service.settings import get_settings
 from service.temporal import connect
+
+if TYPE_CHECKING:  # imported when run: the installed CLI has no simulator
+    from service.department_simulator import DepartmentSimulator
 
 VAR = Path("var")
 
@@ -48,11 +55,15 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
     settings = get_settings()
     host, _, port_text = settings.temporal_address.rpartition(":")
     port = int(port_text)
-    for what, p in (
+    simulate = _simulated(settings.departments_url)
+    busy = [
         ("Temporal", port),
         ("the Temporal UI", args.ui_port),
         ("the API", settings.api_port),
-    ):
+    ]
+    if simulate is not None:
+        busy.append(("the department simulator", simulate.port))
+    for what, p in busy:
         if in_use(host, p):
             out.write(f"port {p} for {what} is in use: is `make run` already running?\n")
             return 2
@@ -78,6 +89,11 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
         children.append(server)
         wait_for_temporal(f"{host}:{port}", server, timeout=60)
         upgrade(settings.database_url)
+        if simulate is not None:
+            # The departments' systems, simulated: the worker reaches them over signed HTTP at
+            # DEPARTMENTS_URL with the development secret, as it would the real ones.
+            simulate.start()
+            children.append(_process(simulate))
         worker_log = (VAR / "worker.log").open("ab")
         worker = subprocess.Popen(
             [sys.executable, "-m", "worker"], stdout=worker_log, stderr=subprocess.STDOUT
@@ -106,8 +122,8 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
         children.append(api)
         wait_for_port(settings.api_host, settings.api_port, api, timeout=60)
         asyncio.run(_schedules())
-        if not args.no_seed:
-            asyncio.run(_seed())
+        if not args.no_seed and simulate is not None:
+            asyncio.run(_seed(simulate))
         out.write(
             "\nRetirement as one thing is running:\n"
             f"  Temporal UI     http://{host}:{args.ui_port}/namespaces/"
@@ -118,7 +134,9 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             f"(OpenAPI at /openapi.json)\n"
             f'  dev tokens      {tokens} (curl -H "Authorization: Bearer $TOKEN")\n'
             f"  database        {settings.database_url}\n"
-            f"  logs            {VAR}/temporal.log, {VAR}/worker.log, {VAR}/api.log\n"
+            f"  departments     {_departments_line(settings.departments_url, simulate)}\n"
+            f"  logs            {VAR}/temporal.log, {VAR}/worker.log, {VAR}/api.log, "
+            f"{VAR}/departments.log\n"
             "Demo cases are at different stages; search them in the UI with, for example,\n"
             "  RetirementStage = 'pre-review'\n"
             "Press Ctrl-C to stop.\n"
@@ -135,6 +153,40 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _simulated(departments_url: str) -> DepartmentSimulator | None:
+    """The simulator ``make run`` starts when DEPARTMENTS_URL is on this machine (the default);
+    pointed elsewhere, the worker talks to those systems and none is started."""
+    from service.department_simulator import DepartmentSimulator
+    from simulator.app import DEV_ADMIN_TOKEN
+
+    parts = urlsplit(departments_url)
+    if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
+        return None
+    return DepartmentSimulator(
+        VAR,
+        port=parts.port,
+        app_id=DEV_APP_ID,
+        secret=SecretStr(DEV_SECRET),
+        admin_token=DEV_ADMIN_TOKEN,
+        log_name="departments.log",
+    )
+
+
+def _process(simulator: DepartmentSimulator) -> subprocess.Popen[bytes]:
+    if simulator.process is None:
+        raise RuntimeError("the department simulator was not started")
+    return simulator.process
+
+
+def _departments_line(url: str, simulator: DepartmentSimulator | None) -> str:
+    if simulator is None:
+        return f"{url} (not simulated)"
+    return (
+        f"{url}/<system> (simulated; admin API {url}/admin, "
+        f'"Authorization: Bearer {simulator.admin_token}")'
+    )
 
 
 def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> None:
@@ -158,7 +210,7 @@ async def _schedules() -> None:
     await ensure_schedules(await connect(settings), settings.temporal_task_queue)
 
 
-async def _seed() -> None:
+async def _seed(departments: DepartmentSimulator) -> None:
     settings = get_settings()
     client = await connect(settings)
     engine = make_engine(settings.database_url)
@@ -166,6 +218,7 @@ async def _seed() -> None:
         runs = await start_demo_cases(
             client,
             make_sessionmaker(engine),
+            departments,
             policy=load_policy(),
             secret=settings.case_secret,
             task_queue=settings.temporal_task_queue,

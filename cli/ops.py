@@ -14,6 +14,7 @@ from cli.output import print_json, print_table
 from cli.rules import UsageError
 from db.session import make_engine, make_sessionmaker
 from db.sweeps import DatabaseRoster, read_roster_csv
+from service.departments import connect_platform
 from service.reconcile import Drift, reconcile
 from service.schedules import ensure_schedules
 from service.settings import get_settings
@@ -94,9 +95,12 @@ def run_ops(args: argparse.Namespace, out: IO[str]) -> int:
 async def _reconcile() -> list[Drift]:
     settings = get_settings()
     engine = make_engine(settings.database_url)
+    platform = connect_platform(settings)
     try:
-        return await reconcile(await connect(settings), make_sessionmaker(engine, read_only=True))
+        sessions = make_sessionmaker(engine, read_only=True)
+        return await reconcile(await connect(settings), sessions, platform)
     finally:
+        platform.close()
         engine.dispose()
 
 
@@ -193,16 +197,23 @@ async def _doctor(
     if not heal:
         return [(f, None) for f in findings]
     engine = make_engine(settings.database_url)
+    platform = connect_platform(settings)
     try:
         sessions = make_sessionmaker(engine)
         return [
             (
                 f,
                 await doctor.heal(
-                    client, sessions, f, timeout=timeout, resend_by_hand=f.case_id in cases
+                    client,
+                    sessions,
+                    platform,
+                    f,
+                    timeout=timeout,
+                    resend_by_hand=f.case_id in cases,
                 ),
             )
             for f in findings
         ]
     finally:
+        platform.close()
         engine.dispose()

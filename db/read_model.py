@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.departments import AuditEntry, Projection
 from contracts.workflow import CaseSnapshot, Task
-from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow, utcnow
+from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow
+from db.types import utcnow
 
 
 def _aware(moment: datetime) -> datetime:
@@ -80,6 +81,8 @@ def _task_fields(task: Task, region_code: str) -> dict[str, Any]:
         "due": task.due,
         "due_estimated": task.due_estimated,
         "escalated": task.escalated,
+        "if_rejected": task.if_rejected,
+        "attempt": task.attempt,
         "opened_at": _aware(task.opened_at),
         "closed_at": _aware(task.closed_at) if task.closed_at is not None else None,
         "outcome": str(task.outcome) if task.outcome is not None else None,

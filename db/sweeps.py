@@ -136,6 +136,7 @@ class DatabaseOverdue:
                     department=row.department or "",
                     region_code=row.region_code,
                     due=str(row.due),
+                    due_estimated=row.due_estimated,
                 )
                 for row in rows
             ]

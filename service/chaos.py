@@ -1,9 +1,9 @@
 """A chaos run: many cases in flight while the worker is killed (SIGKILL) in the middle of
-activities and decisions, the Temporal dev server is restarted, the provident fund centre's
-system goes down for a while and (on PostgreSQL) every database connection of the worker and
-the harness is cut; afterwards every case must reach its end with every side effect exactly once,
-every answered decision in the workflow and the audit log, no drift, and every case's history
-replayable (``service.replay_gate``). ``make chaos``
+activities and decisions, the Temporal dev server is restarted, the departments' systems (the
+simulator's process) are killed for a while and restarted, and (on PostgreSQL) every database
+connection of the worker and the harness is cut; afterwards every case must reach its end with
+every side effect exactly once, every answered decision in the workflow and the audit log, no
+drift, and every case's history replayable (``service.replay_gate``). ``make chaos``
 (``python -m service.chaos [--cases N] [--database sqlite|postgres]``) prints the figures.
 
 Everything runs on this machine on free ports, in a temporary folder (``service.cluster``): the
@@ -33,14 +33,13 @@ from typing import Any
 from contracts.case import Actor, Role
 from contracts.workflow import Stage
 from db.scratch import scratch_database
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from policies import load_policy
 from service.cases import start_case
 from service.cluster import Cluster, run_stoppable
 from service.driver import Driver, Script, Step, Waiting, read_model_look
 from service.exactly_once import Verdict, verdict
-from service.faults import department_outage, drop_connections, unnamed
+from service.faults import drop_connections, unnamed
 from service.people import early_retirees
 from service.temporal import connect
 from workflows.case import RetirementCase
@@ -57,7 +56,8 @@ class Figures:
     server_restarts: int = 0
     connection_drops: int = 0  # times every connection of the worker was cut (PostgreSQL)
     connections_dropped: int = 0
-    outage_seconds: float = 0.0  # the provident fund centre's system down
+    outage_seconds: float = 0.0  # the departments' systems (the simulator's process) down
+    outage_hit: list[str] = field(default_factory=list)  # steps seen failing: unreachable
     activity_retries: dict[str, int] = field(default_factory=dict)  # per type, beyond the 1st
     answered_decisions: int = 0  # decisions whose update was answered
     lost_decisions: int = 0  # answered, but not in the workflow
@@ -74,7 +74,6 @@ class Figures:
         )
 
 
-FUND_TABLES = ("fund_accounts", "fund_payouts")  # the provident fund centre's system
 OUTAGE = 6.0  # seconds, at least
 MAX_OUTAGE = 60.0
 
@@ -111,13 +110,16 @@ async def _run(
     engine = make_engine(unnamed(database_url))
     sessions = make_sessionmaker(engine)
     cluster.start_server()
+    cluster.start_departments()
     cluster.start_worker()
     try:
         client = await connect(settings)
         policy = load_policy()
         drivers = []
         for person, declaration in early_retirees(figures.cases, organisation=ORGANISATION):
-            seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+            await asyncio.to_thread(
+                cluster.departments.seed, person.id_number, person.name, actual_years=Decimal(16)
+            )
             case = await start_case(
                 client,
                 person=person,
@@ -165,33 +167,39 @@ async def _run(
                 await asyncio.sleep(0.1)
             return 0
 
-        async def fund_outage() -> None:
-            """The fund centre goes down once the first case needs it (joint handling), and
-            stays down at least OUTAGE seconds and until one of its steps has failed (up to
-            MAX_OUTAGE): the fault must hit running work, not a moment when none was asked."""
+        async def department_outage() -> None:
+            """The departments' systems go down (the simulator's process SIGKILLed) once the
+            first case reaches joint handling, and stay down at least OUTAGE seconds and until
+            a department step has failed for want of its system (up to MAX_OUTAGE): the fault
+            must hit running work, not a moment when none was asked. Then the process is
+            started again on its database, as a department's system comes back after a
+            crash."""
             deadline = time.monotonic() + timeout / 2
             while time.monotonic() < deadline:
                 if any(d.last and d.last.stage is Stage.JOINT_HANDLING for d in drivers):
                     began = time.monotonic()
-                    with department_outage(database_url, FUND_TABLES):
+                    cluster.kill_departments()
+                    try:
                         await asyncio.sleep(OUTAGE)
-                        while time.monotonic() - began < MAX_OUTAGE and not await fund_failing():
+                        while time.monotonic() - began < MAX_OUTAGE and not await unreachable():
                             await asyncio.sleep(0.5)
+                    finally:
+                        await asyncio.to_thread(cluster.start_departments)
                     figures.outage_seconds = round(time.monotonic() - began, 1)
                     return
                 await asyncio.sleep(0.2)
 
-        async def fund_failing() -> bool:
-            """A provident fund step of some case is being retried."""
+        async def unreachable() -> bool:
+            """Some case's department step is being retried because its system could not be
+            reached (the adapter's ``DepartmentUnavailable``); notes which steps."""
             for driver in drivers:
                 with contextlib.suppress(Exception):  # a restarting server: look again later
                     described = await driver.handle.describe()
                     for pending in described.raw_description.pending_activities:
-                        if pending.activity_type.name.startswith("provident_fund.") and (
-                            pending.attempt > 1
-                        ):
-                            return True
-            return False
+                        failure = pending.last_failure.application_failure_info
+                        if pending.attempt > 1 and failure.type == "DepartmentUnavailable":
+                            figures.outage_hit.append(pending.activity_type.name)
+            return bool(figures.outage_hit)
 
         async def drive(driver: Driver) -> None:
             deadline = time.monotonic() + timeout
@@ -206,7 +214,7 @@ async def _run(
                 if result is not Step.ACTED or isinstance(result, Waiting):
                     await asyncio.sleep(0.1)
 
-        await asyncio.gather(kill_and_restart(), fund_outage(), *(drive(d) for d in drivers))
+        await asyncio.gather(kill_and_restart(), department_outage(), *(drive(d) for d in drivers))
         # The end: each workflow closed (a completed case may still be sending its last notice).
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
@@ -221,7 +229,8 @@ async def _run(
         figures.lost_decisions = sum(
             (d.handle.id, rid) not in applied for d in drivers for rid in d.answered
         )
-        figures.verdict = await verdict(client, sessions, snapshots, run="chaos")
+        with cluster.departments.platform() as platform:
+            figures.verdict = await verdict(client, sessions, platform, snapshots, run="chaos")
         figures.activity_retries = figures.verdict.histories.retries
     finally:
         cluster.stop()

@@ -1,6 +1,7 @@
 """The whole service as separate local processes on free ports, for chaos, load and benchmark
 runs: the Temporal dev server (persistent database, so a restart keeps the histories), the
-worker and the API (uvicorn), each of which can be killed and restarted for real.
+department simulator (the departments' systems, with a database of their own), the worker and
+the API (uvicorn), each of which can be killed and restarted for real.
 
 The processes get their configuration the way production does, through the environment
 (``service.settings``); the API trusts a signing key made in the run's folder, and ``token``
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 from api.devauth import ensure_dev_keys, mint
 from contracts import search
 from service.binaries import temporal_cli
+from service.department_simulator import DepartmentSimulator
 from service.ports import free_port, wait_for_port, wait_for_temporal
 from service.settings import Settings
 
@@ -51,6 +53,7 @@ class Cluster:
         self.api_port = free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self._private_key, _ = ensure_dev_keys(folder / "keys")
+        self.departments = DepartmentSimulator(folder, log_name="departments.log")
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
@@ -68,6 +71,7 @@ class Cluster:
             "ACTIVITY_THREADS": str(s.activity_threads),
             "AUTH_JWKS_FILE": str(s.auth_jwks_file),
             "LOG_LEVEL": "WARNING",
+            **self.departments.env(),
             **extra,
         }
 
@@ -92,6 +96,15 @@ class Cluster:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_for_temporal(self.settings.temporal_address, self.server, timeout=60)
+
+    def start_departments(self) -> None:
+        """The department simulator; the worker reaches it at the URL in :meth:`env`."""
+        self.departments.start()
+
+    def kill_departments(self) -> None:
+        """Every department's system gone at once (SIGKILL): the worker's steps fail and
+        Temporal retries them until :meth:`start_departments`."""
+        self.departments.kill()
 
     def start_worker(self) -> None:
         log = (self.folder / "worker.log").open("ab")
@@ -123,7 +136,7 @@ class Cluster:
         self.start_server()
 
     def stop(self) -> None:
-        for process in (self.api, self.worker, self.server):
+        for process in (self.api, self.worker, self.departments.process, self.server):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -131,6 +144,7 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+        self.departments.stop()
 
     def keep_logs(self, destination: Path) -> Path:
         """Copy the processes' logs out of the run's temporary folder (a failed run's evidence)."""
@@ -140,7 +154,8 @@ class Cluster:
         return destination
 
     def log_tail(self, name: str, lines: int = 20) -> str:
-        """The end of a process's log (``temporal``, ``worker``, ``api``), for a failure report."""
+        """The end of a process's log (``temporal``, ``departments``, ``worker``, ``api``), for a
+        failure report."""
         path = self.folder / f"{name}.log"
         if not path.exists():
             return ""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -27,7 +27,6 @@ from contracts.workflow import (
     Task,
     TaskKind,
 )
-from db.seed import seed_person
 from domain.early import Appraisal
 from domain.idcard import check_character
 from domain.months import YearMonth
@@ -45,6 +44,9 @@ from service.driver import (
     organisation_actor,
     read_model_look,
 )
+
+if TYPE_CHECKING:  # the API imports the demo's people (dev tokens), never the simulator
+    from service.department_simulator import DepartmentSimulator
 
 REGION = "220102"  # 长春市南关区
 EMPLOYER = "jl-auto-works"  # a demo employer
@@ -248,6 +250,7 @@ class DemoRun:
 async def start_demo_cases(
     client: Client,
     sessions: sessionmaker[Session],
+    departments: DepartmentSimulator,
     *,
     policy: Policy,
     secret: bytes,
@@ -256,11 +259,14 @@ async def start_demo_cases(
     cases: Sequence[DemoCase] | None = None,
     until_stop: bool = False,
 ) -> list[DemoRun]:
-    """Seed each demo person's department records and start (or find) their case."""
+    """Set each demo person's department records in the simulator and start (or find) their
+    case."""
     runs = []
     today = datetime.now(CHINA_TZ).date()
     for case in cases or demo_cases(today, policy):
-        seed_person(sessions, case.person.id_number, case.person.name, **case.seed)
+        await asyncio.to_thread(
+            departments.seed, case.person.id_number, case.person.name, **case.seed
+        )
         started = await start_case(
             client,
             person=case.person,

@@ -63,7 +63,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.enums.v1 import (
@@ -87,9 +87,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from contracts.workflow import Decision, RefusalType
-from db.models import AuditLogRow, NotificationRow
+from db.models import AuditLogRow
 from db.read_model import accept_next_projection
-from service.exactly_once import RECORDS
+from service.exactly_once import MESSAGE, tally_effects
+from service.reconcile import DepartmentLedger
 from workflows.case import RetirementCase
 
 WORKFLOW_TYPE = "RetirementCase"
@@ -473,6 +474,7 @@ async def _decoded(converter: DataConverter, payloads: Sequence[Payload]) -> obj
 async def heal(
     client: Client,
     sessions: sessionmaker[Session],
+    departments: DepartmentLedger,
     finding: Finding,
     *,
     timeout: float = 120.0,
@@ -497,11 +499,11 @@ async def heal(
             return report
         # Doctor may have died before it let the new run's projections in: do it (again).
         await asyncio.to_thread(accept_next_projection, sessions, finding.case_id)
-        return await resend_dropped(client, sessions, report, timeout=timeout)
+        return await resend_dropped(client, sessions, departments, report, timeout=timeout)
     report = await reset(client, sessions, finding)
     if report.new_run is None:
         return report
-    return await resend_dropped(client, sessions, report, timeout=timeout)
+    return await resend_dropped(client, sessions, departments, report, timeout=timeout)
 
 
 async def reset(client: Client, sessions: sessionmaker[Session], finding: Finding) -> Heal:
@@ -545,7 +547,12 @@ async def reset(client: Client, sessions: sessionmaker[Session], finding: Findin
 
 
 async def resend_dropped(
-    client: Client, sessions: sessionmaker[Session], report: Heal, *, timeout: float = 120.0
+    client: Client,
+    sessions: sessionmaker[Session],
+    departments: DepartmentLedger,
+    report: Heal,
+    *,
+    timeout: float = 120.0,
 ) -> Heal:
     """The second half of a heal, and all of a resumed one: re-send to ``report.new_run`` every
     update accepted by a run it was reset from (following the chain of resets) that it has
@@ -575,7 +582,7 @@ async def resend_dropped(
             report.duplicates.append(update_id)
         else:
             report.lost.append(f"{update_id}: {outcome}")
-    await _check(client, sessions, report, owed.base_events)
+    await _check(client, sessions, departments, report, owed.base_events)
     return report
 
 
@@ -616,6 +623,7 @@ async def _resend(
 async def _check(
     client: Client,
     sessions: sessionmaker[Session],
+    departments: DepartmentLedger,
     report: Heal,
     old_events: Sequence[HistoryEvent],
 ) -> None:
@@ -634,7 +642,7 @@ async def _check(
     report.unmatched_audit = sorted(
         f"{actor} on {task}" for actor, task in audited if (actor, task) not in decided
     )
-    report.doubled = await asyncio.to_thread(_doubled, sessions, report.case_id)
+    report.doubled = await asyncio.to_thread(_doubled, departments, report.case_id)
 
 
 async def _decisions(client: Client, events: Sequence[HistoryEvent]) -> set[tuple[str, str]]:
@@ -671,26 +679,11 @@ def _audited_decisions(sessions: sessionmaker[Session], case_id: str) -> set[tup
         return {(actor, detail.split(" ", 1)[0]) for actor, detail in rows}
 
 
-def _doubled(sessions: sessionmaker[Session], case_id: str) -> dict[str, int]:
-    """Department records and notifications of the case beyond one each, per table."""
-    doubled: dict[str, int] = {}
-    with sessions() as db:
-        for model in RECORDS:
-            count = db.scalar(select(func.count()).where(model.case_id == case_id)) or 0
-            if count > 1:
-                doubled[str(model.__tablename__)] = count - 1
-        groups = db.execute(
-            select(func.count())
-            .where(NotificationRow.case_id == case_id)
-            .group_by(
-                NotificationRow.kind,
-                NotificationRow.recipient,
-                NotificationRow.subject,
-                NotificationRow.body,
-            )
-            .having(func.count() > 1)
-        )
-        extra = sum(n - 1 for (n,) in groups)
-        if extra:
-            doubled[str(NotificationRow.__tablename__)] = extra
+def _doubled(departments: DepartmentLedger, case_id: str) -> dict[str, int]:
+    """The case's department records and notifications beyond one each, per kind, as the
+    departments list them."""
+    effects = tally_effects(departments.effects(case_id=case_id))
+    doubled = dict(effects.duplicate_records)
+    if effects.duplicate_notifications:
+        doubled[MESSAGE] = effects.duplicate_notifications
     return doubled

@@ -5,39 +5,24 @@ many retries the faults cost."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client, WorkflowHistory
 
+from contracts.platform import Effect
 from contracts.workflow import CaseSnapshot
-from db.models import (
-    AuditLogRow,
-    ContributionSettlement,
-    FundPayout,
-    InsuredStatusChange,
-    MedicalStatusChange,
-    NotificationRow,
-    PensionAwardRow,
-    PrereviewReceipt,
-    RetirementApproval,
-    RewardNotice,
-)
-from service.reconcile import reconcile
+from db.models import AuditLogRow
+from service.reconcile import AWARD, PAYOUT, DepartmentLedger, reconcile
 from service.replay_gate import ReplayReport, replay_gate, run_name
 
-# Every department record a step writes. In the chaos and load runs' cases (nothing returned
-# for correction, nothing refused) each exists at most once per case.
-RECORDS = (
-    PrereviewReceipt, ContributionSettlement, InsuredStatusChange, PensionAwardRow,
-    RetirementApproval, MedicalStatusChange, FundPayout, RewardNotice,
-)  # fmt: skip
+MESSAGE = "message"
 
 
 @dataclass(frozen=True)
@@ -55,22 +40,35 @@ class SideEffects:
         return sum(self.duplicate_records.values()) + self.duplicate_notifications
 
 
-def side_effects(sessions: sessionmaker[Session]) -> SideEffects:
-    """Money, messages and department records, and how many of them are doubles."""
-    with sessions() as db:
-        records = {str(m.__tablename__): _duplicates(db, m.case_id) for m in RECORDS}
-        return SideEffects(
-            pension_awards=_count(db, PensionAwardRow.id),
-            duplicate_awards=records[PensionAwardRow.__tablename__],
-            fund_payouts=_count(db, FundPayout.id),
-            duplicate_payouts=records[FundPayout.__tablename__],
-            notifications=_count(db, NotificationRow.id),
-            duplicate_notifications=_duplicates(
-                db, NotificationRow.case_id, NotificationRow.kind, NotificationRow.recipient,
-                NotificationRow.subject, NotificationRow.body,
-            ),
-            duplicate_records={t: n for t, n in records.items() if n},
-        )  # fmt: skip
+def side_effects(departments: DepartmentLedger) -> SideEffects:
+    """Money, messages and department records, as the departments list them (their effects),
+    and how many of them are doubles. In the chaos and load runs' cases (nothing returned for
+    correction, nothing refused) each kind of record exists at most once per case."""
+    return tally_effects(list(departments.effects()))
+
+
+def tally_effects(effects: Iterable[Effect]) -> SideEffects:
+    per_case: Counter[tuple[str, str]] = Counter()
+    per_message: Counter[tuple[str, str | None]] = Counter()
+    kinds: Counter[str] = Counter()
+    for effect in effects:
+        kinds[effect.kind] += 1
+        if effect.kind == MESSAGE:
+            per_message[(effect.case_id, effect.fingerprint)] += 1
+        else:
+            per_case[(effect.kind, effect.case_id)] += 1
+    extra: Counter[str] = Counter()
+    for (kind, _case), n in per_case.items():
+        extra[kind] += n - 1
+    return SideEffects(
+        pension_awards=kinds[AWARD],
+        duplicate_awards=extra[AWARD],
+        fund_payouts=kinds[PAYOUT],
+        duplicate_payouts=extra[PAYOUT],
+        notifications=kinds[MESSAGE],
+        duplicate_notifications=sum(n - 1 for n in per_message.values()),
+        duplicate_records={kind: n for kind, n in sorted(extra.items()) if n},
+    )
 
 
 @dataclass(frozen=True)
@@ -180,15 +178,6 @@ async def history_tally(client: Client, case_ids: Iterable[str]) -> HistoryTally
     return tally.result()
 
 
-def _count(db: Session, column: Any) -> int:
-    return db.scalar(select(func.count(column))) or 0
-
-
-def _duplicates(db: Session, *columns: Any) -> int:
-    groups = db.execute(select(*columns, func.count()).group_by(*columns).having(func.count() > 1))
-    return sum(row[-1] - 1 for row in groups)
-
-
 @dataclass(frozen=True)
 class Verdict:
     """Everything a run's end checks, beyond its own figures."""
@@ -219,20 +208,26 @@ class Verdict:
 
 
 async def verdict(
-    client: Client, sessions: sessionmaker[Session], snapshots: list[CaseSnapshot], run: str
+    client: Client,
+    sessions: sessionmaker[Session],
+    departments: DepartmentLedger,
+    snapshots: list[CaseSnapshot],
+    run: str,
 ) -> Verdict:
     """The decisions against the audit log, the side effects against the histories,
     ``reconcile``'s drift, and every case's history replayed with the client's data converter
     (the worker's); a history that does not replay is written to
     ``var/replay-failures/<run>-<time>/``. Call it once every workflow has closed."""
-    found = await reconcile(client, sessions, fetched={s.case_id: s for s in snapshots})
+    found = await reconcile(
+        client, sessions, departments, fetched={s.case_id: s for s in snapshots}
+    )
     tally = Tally()  # fed by the replay gate's stream: each history is fetched once
     replay = await replay_gate(
         client, [s.case_id for s in snapshots], run=run_name(run), observe=tally.add_current_run
     )
     return Verdict(
         decisions=decision_audit(sessions, snapshots),
-        effects=side_effects(sessions),
+        effects=await asyncio.to_thread(side_effects, departments),
         drift=[f"{d.case_id}: {d.problem}" for d in found],
         histories=tally.result(),
         replay=replay,

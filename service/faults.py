@@ -1,11 +1,8 @@
-"""Faults a chaos run injects into the service's own database: dropped connections and a
-department's system going away for a while. Real faults, from outside the processes under test:
-nothing in the worker or the API knows about them."""
+"""Faults a chaos run injects into the service's own database: dropped connections. Real faults,
+from outside the processes under test: nothing in the worker or the API knows about them. (The
+departments' systems going away is the simulator's process killed: ``service.cluster``.)"""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
 
@@ -50,24 +47,3 @@ def drop_connections(url: str) -> int:
         return int(dropped)
     finally:
         engine.dispose()
-
-
-@contextmanager
-def department_outage(url: str, tables: tuple[str, ...]) -> Iterator[None]:
-    """A department's system is down while the block runs: its tables are renamed away, so every
-    call of its adapter fails (and its activities retry) until they are back."""
-    engine = _admin(url)
-    try:
-        _rename(engine, {t: f"{t}_outage" for t in tables})
-        try:
-            yield
-        finally:
-            _rename(engine, {f"{t}_outage": t for t in tables})
-    finally:
-        engine.dispose()
-
-
-def _rename(engine: Engine, names: dict[str, str]) -> None:
-    with engine.begin() as connection:
-        for old, new in names.items():
-            connection.execute(text(f'ALTER TABLE "{old}" RENAME TO "{new}"'))

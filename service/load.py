@@ -49,7 +49,6 @@ from contracts.identity import case_id
 from contracts.workflow import CaseSnapshot, Stage
 from db.models import CaseRow
 from db.scratch import scratch_database
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from service.cluster import Cluster, run_stoppable
 from service.exactly_once import Verdict, verdict
@@ -186,12 +185,13 @@ async def run(
             sessions = make_sessionmaker(engine)
             try:
                 cluster.start_server()
+                cluster.start_departments()
                 cluster.start_worker()
                 cluster.start_api()
                 await _load(cluster, sessions, figures, timeout)
             except Exception as exc:
                 figures.failures.append(f"{type(exc).__name__}: {exc}")
-                for name in ("worker", "api"):
+                for name in ("worker", "api", "departments"):
                     figures.failures.append(f"{name} log:\n{cluster.log_tail(name)}")
             finally:
                 cluster.stop()
@@ -209,8 +209,14 @@ async def _load(
     people = early_retirees(
         figures.cases, organisation="emp-load", regions=_regions(figures.clerks)
     )
-    for person, _ in people:
-        seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+    await asyncio.gather(
+        *(
+            asyncio.to_thread(
+                cluster.departments.seed, person.id_number, person.name, actual_years=Decimal(16)
+            )
+            for person, _ in people
+        )
+    )
     client = await connect(cluster.settings)
     http = Http(cluster.api_url, figures)
     ledger = Ledger()
@@ -429,7 +435,8 @@ async def _check(
     by_clerk = {(s.case_id, d.task_id, d.actor.id) for s in snapshots for d in s.decisions}
     figures.lost_decisions = sum(1 for answered in ledger.decided if answered not in by_clerk)
     await asyncio.sleep(2)  # the last projections
-    figures.verdict = await verdict(client, sessions, snapshots, run="load")
+    with cluster.departments.platform() as platform:
+        figures.verdict = await verdict(client, sessions, platform, snapshots, run="load")
 
 
 def main(argv: list[str] | None = None) -> None:

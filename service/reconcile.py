@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts import search
+from contracts.platform import Effect
 from contracts.workflow import CaseSnapshot
-from db.models import AuditLogRow, CaseRow, FundPayout, PaymentSchedule, PensionAwardRow
+from db.models import AuditLogRow, CaseRow
 from workflows.case import RetirementCase
 
 SETTLE = timedelta(seconds=60)  # a projection this recent may still be on its way
@@ -38,9 +40,25 @@ class Drift:
     problem: str
 
 
+class DepartmentLedger(Protocol):
+    """What the departments recorded (``adapters.departments.Platform`` over HTTP)."""
+
+    def effects(self, *, case_id: str | None = None) -> Iterator[Effect]: ...
+
+
+AWARD = "pension-award"
+PAYOUT = "payout"
+
+
+def _money(departments: DepartmentLedger) -> list[Effect]:
+    """The awards and payouts the departments recorded (one listing of their effects)."""
+    return [e for e in departments.effects() if e.kind in (AWARD, PAYOUT)]
+
+
 async def reconcile(
     client: Client,
     sessions: sessionmaker[Session],
+    departments: DepartmentLedger,
     *,
     fetched: Mapping[str, CaseSnapshot] | None = None,
     concurrency: int = 16,
@@ -51,20 +69,16 @@ async def reconcile(
     drifts: list[Drift] = []
     with sessions() as db:
         rows = list(db.scalars(select(CaseRow).order_by(CaseRow.case_id)))
-        awards = Counter(db.scalars(select(PensionAwardRow.case_id)))
-        payouts = Counter(db.scalars(select(FundPayout.case_id)))
-        unscheduled = db.scalar(
-            select(func.count())
-            .select_from(PensionAwardRow)
-            .outerjoin(PaymentSchedule, PaymentSchedule.award_id == PensionAwardRow.id)
-            .where(PaymentSchedule.id.is_(None))
-        )
-        award_refs = {a.award_no: a for a in db.scalars(select(PensionAwardRow))}
-        payout_refs = {p.payout_no: p for p in db.scalars(select(FundPayout))}
         audited = {
             (a.case_id, a.actor_id, a.action)
             for a in db.scalars(select(AuditLogRow).where(AuditLogRow.result == "accepted"))
         }
+    money = await asyncio.to_thread(_money, departments)
+    awards = Counter(e.case_id for e in money if e.kind == AWARD)
+    payouts = Counter(e.case_id for e in money if e.kind == PAYOUT)
+    unscheduled = sum(1 for e in money if e.kind == AWARD and not e.scheduled)
+    award_refs = {e.reference: e for e in money if e.kind == AWARD}
+    payout_refs = {e.reference: e for e in money if e.kind == PAYOUT}
     if unscheduled:
         drifts.append(Drift("*", f"{unscheduled} pension awards without a payment schedule"))
     for case_id in sorted(set(awards) | set(payouts)):
@@ -109,7 +123,7 @@ async def reconcile(
             award = award_refs.get(pension.award_id)
             if award is None or award.case_id != row.case_id:
                 drifts.append(Drift(row.case_id, f"award {pension.award_id} not on record"))
-            elif award.monthly_amount != pension.monthly_amount:
+            elif award.amount != pension.monthly_amount:
                 drifts.append(Drift(row.case_id, f"award {pension.award_id} amount differs"))
         fund = snapshot.fund
         if fund is not None and fund.payout_id is not None:

@@ -9,6 +9,8 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.platform import Endpoint
+from contracts.platform import DEV_APP_ID, DEV_SECRET, System
 from db.session import DEFAULT_DATABASE_URL
 
 # Only for development and tests: production must set CASE_ID_KEY (see README).
@@ -87,6 +89,24 @@ class Settings(BaseSettings):
     payload_key_id: str | None = Field(
         default=None, description="the key that encrypts (default: the last id in sort order)"
     )
+    # The departments' systems, through the province's data-sharing platform (adapters/).
+    departments_url: str = Field(
+        default="http://127.0.0.1:8100",
+        description="the platform's gateway: each department's system at {url}/{system}",
+    )
+    department_urls: dict[System, str] = Field(
+        default={}, description="a system's own base URL where it is not under the gateway (JSON)"
+    )
+    platform_app_id: str = Field(default=DEV_APP_ID, description="this service's app id")
+    platform_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRET), description="the secret requests are signed with (HMAC)"
+    )
+    platform_secret_file: Path | None = Field(
+        default=None, description="the signing secret read from a file (a Docker secret)"
+    )
+    department_timeout: float = Field(
+        default=10.0, gt=0, le=25, description="seconds to wait for a department's answer"
+    )
     codec_cors_origins: list[str] = Field(
         default=["http://127.0.0.1:8233", "http://localhost:8233"],
         description="Temporal UI origins allowed to call the codec endpoint",
@@ -99,7 +119,20 @@ class Settings(BaseSettings):
             if not key:
                 raise ValueError(f"{self.case_id_key_file} is empty")
             self.case_id_key = SecretStr(key)
+        if self.platform_secret_file is not None:
+            secret = self.platform_secret_file.read_text(encoding="utf-8").strip()
+            if not secret:
+                raise ValueError(f"{self.platform_secret_file} is empty")
+            self.platform_secret = SecretStr(secret)
         return self
+
+    def department_endpoint(self, system: System) -> Endpoint:
+        base = self.department_urls.get(system) or f"{self.departments_url.rstrip('/')}/{system}"
+        return Endpoint(base_url=base, app_id=self.platform_app_id, secret=self.platform_secret)
+
+    @property
+    def uses_dev_platform_secret(self) -> bool:
+        return self.platform_secret.get_secret_value() == DEV_SECRET
 
     @property
     def uses_dev_case_key(self) -> bool:

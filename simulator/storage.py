@@ -1,7 +1,9 @@
-"""The default department systems: every Protocol of ``activities`` over the project database.
+"""The simulated departments' systems: what each answers and records, over its own database.
 
-A real department's HTTP system replaces one of these in ``worker.py``; until then these keep
-the records a case reads and the effects it asks for.
+The simulator's HTTP routes (``simulator.app``) call these. A person no department has heard of
+is given plausible records the first time any system looks them up (``simulator.people``), so a
+case for anyone with a valid ID number can run to its end; scenarios (``simulator.scenarios``)
+replace those records for people a test or a demo needs in a particular state.
 
 Idempotency. Every side effect is a row whose ``idempotency_key`` is unique. A call first looks
 for a row with its key (a retry after a crash finds it and returns the first receipt with
@@ -24,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.errors import DepartmentRefusal
 from contracts.case import Department
 from contracts.departments import (
     ApprovalCommand,
@@ -46,7 +47,8 @@ from contracts.departments import (
     SettleCommand,
 )
 from contracts.workflow import ContributionProblem, ContributionStatus
-from db.models import (
+from simulator import people
+from simulator.models import (
     PAYMENT_SCHEDULED,
     ContributionRecord,
     ContributionSettlement,
@@ -64,6 +66,7 @@ from db.models import (
     PrereviewReceipt,
     RetirementApproval,
     RewardNotice,
+    ScriptedPerson,
 )
 
 # Refusal reasons (what the clerk's task says) and step names, for the workflow and its tests.
@@ -76,6 +79,17 @@ FUND_FROZEN = "the account is frozen"
 FUND_CLOSED = "the account is already closed"
 NO_CARD = "no bank card is registered for the payout"
 
+REFUSAL_CODES = {
+    NO_CONTRIBUTION_RECORD: "no-record",
+    NO_MEDICAL_RECORD: "no-record",
+    NO_FUND_ACCOUNT: "no-record",
+    UNKNOWN_PROBLEM: "unknown-problem",
+    PENSION_PARTS_DIFFER: "parts-differ",
+    FUND_FROZEN: "frozen",
+    FUND_CLOSED: "closed",
+    NO_CARD: "no-card",
+}
+
 HOUSEHOLD_NOT_FOUND = "no household record"
 HOUSEHOLD_NAME_DIFFERS = "the name differs from the registry"
 HOUSEHOLD_NOT_REGISTERED = "not registered in the household register"
@@ -83,6 +97,22 @@ HOUSEHOLD_DETAIL: dict[str, str] = {
     HouseholdStatus.DECEASED: "registered as deceased",
     HouseholdStatus.MOVED: "moved out of the registry",
 }
+
+
+class Refused(Exception):
+    """The department says no for a business reason: the HTTP layer answers 422 with a
+    ``contracts.platform.Refusal``, and the caller's clerk sees ``reason``."""
+
+    def __init__(self, department: Department, step: str, reason: str) -> None:
+        super().__init__(reason)
+        self.department = department
+        self.step = step
+        self.reason = reason
+        self.code = REFUSAL_CODES.get(reason, "refused")
+
+    @classmethod
+    def unknown(cls, reason: str) -> Refused:
+        return cls(Department.HR, "unknown", reason)
 
 
 class _Keyed(Protocol):
@@ -142,6 +172,73 @@ class _DatabaseSystem:
             return row, duplicate
 
 
+R = TypeVar("R", HouseholdRecord, ContributionRecord, MedicalInsuranceRecord, FundAccountRow)
+
+
+def known(
+    session: Session,
+    model: type[R],
+    id_number: str,
+    derive: Callable[[], R],
+    *,
+    lock: bool = False,
+) -> R | None:
+    """The person's record in ``model``; made up by ``derive`` the first time anyone asks,
+    unless a scenario scripted this person (then a missing record stays missing)."""
+    row = session.get(model, id_number, with_for_update=lock)
+    if row is not None or session.get(ScriptedPerson, id_number) is not None:
+        return row
+    try:
+        with session.begin_nested():
+            session.add(derive())
+    except IntegrityError:
+        pass  # a concurrent first look derived it: read theirs
+    return session.get(model, id_number, with_for_update=lock)
+
+
+def _declared(session: Session, id_number: str) -> tuple[dict[str, Any] | None, int | None]:
+    """The declaration HR pushed for the person at pre-review (the latest), and its year."""
+    receipt = session.scalars(
+        select(PrereviewReceipt)
+        .where(PrereviewReceipt.id_number == id_number)
+        .order_by(PrereviewReceipt.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if receipt is None:
+        return None, None
+    return receipt.declaration, int(receipt.retirement_month[:4])
+
+
+def contribution_record(
+    session: Session, id_number: str, *, lock: bool = False
+) -> ContributionRecord | None:
+    def derive() -> ContributionRecord:
+        declaration, year = _declared(session, id_number)
+        return people.contributions(id_number, declaration=declaration, retirement_year=year)
+
+    return known(session, ContributionRecord, id_number, derive, lock=lock)
+
+
+def medical_record(
+    session: Session, id_number: str, *, lock: bool = False
+) -> MedicalInsuranceRecord | None:
+    return known(
+        session,
+        MedicalInsuranceRecord,
+        id_number,
+        lambda: people.medical(
+            id_number, contribution_record(session, id_number), _declared(session, id_number)[1]
+        ),
+        lock=lock,
+    )
+
+
+def fund_account(session: Session, id_number: str, *, lock: bool = False) -> FundAccountRow | None:
+    return known(
+        session, FundAccountRow, id_number, lambda: people.fund_account(id_number), lock=lock
+    )
+
+
 def _receipt(row: Any, duplicate: bool) -> Receipt:
     return Receipt(reference=row.reference, duplicate=duplicate)
 
@@ -151,8 +248,13 @@ def _receipt(row: Any, duplicate: bool) -> Receipt:
 
 class DatabaseHouseholdRegistry(_DatabaseSystem):
     def verify(self, check: HouseholdCheck) -> HouseholdResult:
-        with self._sessions() as session:
-            record = session.get(HouseholdRecord, check.id_number)
+        with self._sessions.begin() as session:
+            record = known(
+                session,
+                HouseholdRecord,
+                check.id_number,
+                lambda: people.household(check.id_number, check.name, check.region_code),
+            )
             if record is None:
                 return HouseholdResult(matches=False, detail=HOUSEHOLD_NOT_FOUND)
             if record.status != HouseholdStatus.REGISTERED:
@@ -204,9 +306,9 @@ class DatabaseSocialInsurance(_DatabaseSystem):
     _department = Department.SOCIAL_INSURANCE
 
     def _record_for(self, session: Session, id_number: str, step: str) -> ContributionRecord:
-        record = session.get(ContributionRecord, id_number, with_for_update=True)
+        record = contribution_record(session, id_number, lock=True)
         if record is None:
-            raise DepartmentRefusal(self._department, step, NO_CONTRIBUTION_RECORD)
+            raise Refused(self._department, step, NO_CONTRIBUTION_RECORD)
         return record
 
     def receive_prereview(self, push: PrereviewPush) -> Receipt:
@@ -221,15 +323,19 @@ class DatabaseSocialInsurance(_DatabaseSystem):
                 declaration=push.declaration.model_dump(mode="json"),
             )
 
-        return _receipt(*self._record(PrereviewReceipt, push.idempotency_key, build))
+        def derive(session: Session, _row: PrereviewReceipt) -> None:
+            # A person social insurance has not heard of gets the record the declaration
+            # describes, now that it is known.
+            session.flush()
+            contribution_record(session, push.person.id_number)
+
+        return _receipt(*self._record(PrereviewReceipt, push.idempotency_key, build, apply=derive))
 
     def contribution_status(self, query: PersonQuery) -> ContributionStatus:
-        with self._sessions() as session:
-            record = session.get(ContributionRecord, query.id_number)
+        with self._sessions.begin() as session:
+            record = contribution_record(session, query.id_number)
             if record is None:
-                raise DepartmentRefusal(
-                    self._department, "contribution-status", NO_CONTRIBUTION_RECORD
-                )
+                raise Refused(self._department, "contribution-status", NO_CONTRIBUTION_RECORD)
             return ContributionStatus(
                 status=record.status,
                 problems=[_problem_model(p) for p in _problems(record) if not p.get("settled")],
@@ -246,7 +352,7 @@ class DatabaseSocialInsurance(_DatabaseSystem):
         def build(session: Session) -> ContributionSettlement:
             record = self._record_for(session, command.id_number, step)
             if not any(p.get("id") == problem_id for p in _problems(record)):
-                raise DepartmentRefusal(self._department, step, UNKNOWN_PROBLEM)
+                raise Refused(self._department, step, UNKNOWN_PROBLEM)
             return ContributionSettlement(
                 idempotency_key=command.idempotency_key,
                 case_id=command.case_id,
@@ -270,9 +376,7 @@ class DatabaseSocialInsurance(_DatabaseSystem):
             command.idempotency_key,
             build,
             apply=mark_settled,
-            lock=lambda session: session.get(
-                ContributionRecord, command.id_number, with_for_update=True
-            ),
+            lock=lambda session: contribution_record(session, command.id_number, lock=True),
         )
         return _receipt(row, duplicate)
 
@@ -301,9 +405,7 @@ class DatabaseSocialInsurance(_DatabaseSystem):
             command.idempotency_key,
             build,
             apply=switch,
-            lock=lambda session: session.get(
-                ContributionRecord, command.id_number, with_for_update=True
-            ),
+            lock=lambda session: contribution_record(session, command.id_number, lock=True),
         )
         return _receipt(row, duplicate)
 
@@ -315,7 +417,7 @@ class DatabaseSocialInsurance(_DatabaseSystem):
             self._record_for(session, command.id_number, step)
             parts = command.basic + command.personal_account + command.transitional
             if parts != command.monthly_amount:
-                raise DepartmentRefusal(self._department, step, PENSION_PARTS_DIFFER)
+                raise Refused(self._department, step, PENSION_PARTS_DIFFER)
             return PensionAwardRow(
                 idempotency_key=command.idempotency_key,
                 case_id=command.case_id,
@@ -353,16 +455,16 @@ class DatabaseMedicalSystem(_DatabaseSystem):
     _department = Department.MEDICAL
 
     def _record_for(self, session: Session, id_number: str, step: str) -> MedicalInsuranceRecord:
-        record = session.get(MedicalInsuranceRecord, id_number, with_for_update=True)
+        record = medical_record(session, id_number, lock=True)
         if record is None:
-            raise DepartmentRefusal(self._department, step, NO_MEDICAL_RECORD)
+            raise Refused(self._department, step, NO_MEDICAL_RECORD)
         return record
 
     def medical_record(self, query: PersonQuery) -> MedicalRecord:
-        with self._sessions() as session:
-            record = session.get(MedicalInsuranceRecord, query.id_number)
+        with self._sessions.begin() as session:
+            record = medical_record(session, query.id_number)
             if record is None:
-                raise DepartmentRefusal(self._department, "medical-record", NO_MEDICAL_RECORD)
+                raise Refused(self._department, "medical-record", NO_MEDICAL_RECORD)
             return MedicalRecord(actual_years=record.actual_years, deemed_years=record.deemed_years)
 
     def settle_status(self, command: MedicalSwitch) -> Receipt:
@@ -391,9 +493,7 @@ class DatabaseMedicalSystem(_DatabaseSystem):
             command.idempotency_key,
             build,
             apply=apply,
-            lock=lambda session: session.get(
-                MedicalInsuranceRecord, command.id_number, with_for_update=True
-            ),
+            lock=lambda session: medical_record(session, command.id_number, lock=True),
         )
         return _receipt(row, duplicate)
 
@@ -409,8 +509,8 @@ class DatabaseProvidentFund(_DatabaseSystem):
     _department = Department.PROVIDENT_FUND
 
     def account(self, query: PersonQuery) -> FundAccount:
-        with self._sessions() as session:
-            row = session.get(FundAccountRow, query.id_number)
+        with self._sessions.begin() as session:
+            row = fund_account(session, query.id_number)
             if row is None:
                 return FundAccount(found=False)
             return FundAccount(
@@ -426,19 +526,19 @@ class DatabaseProvidentFund(_DatabaseSystem):
         step = "withdraw-and-close"
 
         def account(session: Session) -> FundAccountRow:
-            row = session.get(FundAccountRow, command.id_number, with_for_update=True)
+            row = fund_account(session, command.id_number, lock=True)
             if row is None:
-                raise DepartmentRefusal(self._department, step, NO_FUND_ACCOUNT)
+                raise Refused(self._department, step, NO_FUND_ACCOUNT)
             return row
 
         def build(session: Session) -> FundPayout:
             row = account(session)
             if row.status == FundAccountStatus.FROZEN:
-                raise DepartmentRefusal(self._department, step, FUND_FROZEN)
+                raise Refused(self._department, step, FUND_FROZEN)
             if row.status == FundAccountStatus.CLOSED:
-                raise DepartmentRefusal(self._department, step, FUND_CLOSED)
+                raise Refused(self._department, step, FUND_CLOSED)
             if not row.card_number:
-                raise DepartmentRefusal(self._department, step, NO_CARD)
+                raise Refused(self._department, step, NO_CARD)
             return FundPayout(
                 idempotency_key=command.idempotency_key,
                 case_id=command.case_id,
@@ -462,9 +562,7 @@ class DatabaseProvidentFund(_DatabaseSystem):
             command.idempotency_key,
             build,
             apply=pay,
-            lock=lambda session: session.get(
-                FundAccountRow, command.id_number, with_for_update=True
-            ),
+            lock=lambda session: fund_account(session, command.id_number, lock=True),
         )
         return FundReceipt(
             payout_id=payout.payout_no or payout.reference,

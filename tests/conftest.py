@@ -68,6 +68,26 @@ def postgres_or_skip(schema: AbstractContextManager[str]) -> Iterator[str]:
         pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def departments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The department simulator, its own process with its own database, for the whole session:
+    the worker of every test reaches the departments over signed HTTP through it."""
+    from service.department_simulator import DepartmentSimulator
+
+    simulator = DepartmentSimulator(Path(tmp_path_factory.mktemp("departments")))
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(departments: Any) -> Iterator[Any]:
+    """The adapters to the session's simulator (``adapters.departments.Platform``), as a
+    worker's department systems: ``DepartmentSystems.over(platform, sessions)``."""
+    with departments.platform() as connected:
+        yield connected
+
+
 @pytest.fixture(scope="module")
 async def dev_server() -> AsyncIterator[Any]:
     """A real local Temporal dev server (the CLI's, with the custom search attributes registered),

@@ -42,6 +42,7 @@ def test_official_images_for_the_platform_and_our_image_for_the_service() -> Non
         "policies",
         "contracts",
         "activities",
+        "adapters",
         "workflows",
         "db",
         "service",
@@ -111,3 +112,18 @@ def test_no_secret_is_committed() -> None:
     for secret in COMPOSE["secrets"].values():
         assert secret["file"].startswith("./secrets/")
     assert "secrets/" in (ROOT / ".gitignore").read_text(encoding="utf-8")
+
+
+def test_the_worker_reaches_the_departments_and_no_simulator_runs() -> None:
+    env = SERVICES["worker"]["environment"]
+    for name in ("DEPARTMENTS_URL", "PLATFORM_APP_ID"):
+        assert env[name].startswith(f"${{{name}:?"), name  # required: no development default
+    assert env["PLATFORM_SECRET_FILE"] == "/run/secrets/platform-secret"  # noqa: S105 - a path
+    assert "platform-secret" in SERVICES["worker"]["secrets"]
+    assert "platform-secret" in COMPOSE["secrets"]
+    assert not any("simulator" in name for name in SERVICES)
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY simulator" not in dockerfile
+    settings_fields = Settings.model_fields
+    for name in ("DEPARTMENTS_URL", "PLATFORM_APP_ID", "DEPARTMENT_TIMEOUT"):
+        assert name.lower() in settings_fields, name

@@ -1,5 +1,6 @@
-"""The API in-process over a time-skipping Temporal server, a worker on the database-backed
-department systems, and signed tokens for every kind of caller."""
+"""The API in-process over a time-skipping Temporal server, a worker whose department steps go
+over signed HTTP to the department simulator (its own process), and signed tokens for every kind
+of caller."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.departments import Platform
 from api.app import create_app
 from api.devauth import ensure_dev_keys, mint
 from db.session import make_engine, make_sessionmaker
 from service.binaries import temporal_test_server
+from service.department_simulator import DepartmentSimulator
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER
 from worker import DepartmentSystems, build_worker
@@ -87,6 +90,8 @@ class Api:
     env: WorkflowEnvironment
     settings: Settings
     private_key: Path
+    departments: DepartmentSimulator
+    platform: Platform
 
     def token(self, **claims: Any) -> str:
         return mint_token(self.private_key, **claims)
@@ -100,7 +105,10 @@ Headers = Callable[..., dict[str, str]]
 
 @asynccontextmanager
 async def serve(
-    env: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
+    env: WorkflowEnvironment,
+    database_url: str,
+    signing_key: tuple[Path, Path],
+    departments: DepartmentSimulator,
 ) -> AsyncIterator[Api]:
     """The app in-process (httpx over ASGI) with a worker on its own task queue."""
     private, jwks = signing_key
@@ -108,25 +116,30 @@ async def serve(
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     app = create_app(settings, client=env.client, sessions=sessions)
+    platform = departments.platform()
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
             worker = build_worker(
                 env.client,
                 settings.temporal_task_queue,
-                DepartmentSystems.in_database(sessions),
+                DepartmentSystems.over(platform, sessions),
                 executor,
             )
             async with worker, app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                    yield Api(http, app, sessions, env, settings, private)
+                    yield Api(http, app, sessions, env, settings, private, departments, platform)
     finally:
+        platform.close()
         engine.dispose()
 
 
 @pytest.fixture
 async def api(
-    api_env: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
+    api_env: WorkflowEnvironment,
+    database_url: str,
+    signing_key: tuple[Path, Path],
+    departments: DepartmentSimulator,
 ) -> AsyncIterator[Api]:
-    async with serve(api_env, database_url, signing_key) as running:
+    async with serve(api_env, database_url, signing_key, departments) as running:
         yield running

@@ -28,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.devauth import KEY_ID
 from contracts.identity import person_key
 from contracts.workflow import ContributionProblem, ContributionProblemKind
-from db.seed import seed_person
+from service.department_simulator import DepartmentSimulator
 from tests.api.conftest import AUDIENCE, ISSUER, REGION, Api, serve
 from tests.api.support import (
     Json,
@@ -62,11 +62,14 @@ class World:
 
 @pytest.fixture(scope="module")
 async def world(
-    api_env: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
+    api_env: WorkflowEnvironment,
+    database_url: str,
+    signing_key: tuple[Path, Path],
+    departments: DepartmentSimulator,
 ) -> AsyncIterator[World]:
-    async with serve(api_env, database_url, signing_key) as api:
+    async with serve(api_env, database_url, signing_key, departments) as api:
         id_number = new_id_number(1967, 1)
-        seed_person(api.sessions, id_number, "王建国")
+        api.departments.seed(id_number, "王建国")
         owner = api.as_(role="employer", organisation=OWNER)
         response = await api.http.post("/cases", json=declare_body(id_number), headers=owner)
         assert response.status_code == 201, response.text
@@ -373,7 +376,7 @@ async def test_a_retiree_acts_on_their_own_case(api: Api) -> None:
     and may withdraw their own case."""
     agency = api.as_(role="agency", organisation="agy-own-1")
     id_number = new_id_number(1980, 1, female=True)
-    seed_person(api.sessions, id_number, "孙桂兰", contribution_problems=[_arrears()])
+    api.departments.seed(id_number, "孙桂兰", contribution_problems=[_arrears()])
     body = declare_body(
         id_number, name="孙桂兰", category="female-worker", declaration=illness_declaration()
     )
@@ -417,7 +420,7 @@ async def test_a_retiree_acts_on_their_own_case(api: Api) -> None:
     # Their own employer's case: they may view and withdraw it.
     employer = api.as_(role="employer", organisation="emp-own-2")
     other_id = new_id_number(1967, 1)
-    seed_person(api.sessions, other_id, "王建国")
+    api.departments.seed(other_id, "王建国")
     response = await api.http.post("/cases", json=declare_body(other_id), headers=employer)
     other_case = response.json()["case_id"]
     other = api.as_(role="individual", id_number=other_id)
@@ -433,7 +436,7 @@ async def test_a_retiree_acts_on_their_own_case(api: Api) -> None:
 async def test_city_and_province_staff_cover_a_county(api: Api) -> None:
     employer = api.as_(role="employer", organisation="emp-cover-1")
     id_number = new_id_number(1967, 1)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     response = await api.http.post("/cases", json=declare_body(id_number), headers=employer)
     case_id = response.json()["case_id"]
     city = api.as_(role="supervisor", department="hr", region="220100", sub="hr-sup-city")
@@ -470,7 +473,7 @@ async def test_city_and_province_staff_cover_a_county(api: Api) -> None:
 async def test_a_clerk_at_the_counter_initiates_for_the_employer(api: Api) -> None:
     employer = api.as_(role="employer", organisation="emp-counter-1")
     id_number = new_id_number(1980, 1, female=True)
-    seed_person(api.sessions, id_number, "李秀兰")
+    api.departments.seed(id_number, "李秀兰")
     body = declare_body(
         id_number, name="李秀兰", category="female-worker", declaration=illness_declaration()
     )

@@ -34,7 +34,11 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from contracts import search
 from contracts.workflow import ContributionProblem, ContributionProblemKind
-from db.models import (
+from db.session import make_engine, make_sessionmaker
+from domain.idcard import mask
+from domain.months import YearMonth
+from service.department_simulator import DepartmentSimulator
+from simulator.models import (
     ContributionRecord,
     ContributionSettlement,
     FundAccountRow,
@@ -46,10 +50,6 @@ from db.models import (
     PensionAwardRow,
     RetirementApproval,
 )
-from db.seed import seed_person
-from db.session import make_engine, make_sessionmaker
-from domain.idcard import mask
-from domain.months import YearMonth
 from tests.api.conftest import REGION, api_settings, bearer
 from tests.api.support import (
     Json,
@@ -103,7 +103,10 @@ def _count(sessions: sessionmaker[Session], model: Any, case_id: str) -> int:
 
 
 async def test_a_case_from_declaration_to_completion_over_http(
-    dev_server: WorkflowEnvironment, database_url: str, signing_key: tuple[Path, Path]
+    dev_server: WorkflowEnvironment,
+    database_url: str,
+    signing_key: tuple[Path, Path],
+    departments: DepartmentSimulator,
 ) -> None:
     private, jwks = signing_key
     target = dev_server.client.service_client.config.target_host
@@ -112,8 +115,7 @@ async def test_a_case_from_declaration_to_completion_over_http(
     sessions = make_sessionmaker(engine)
 
     id_number = new_id_number(1980, 1, female=True)
-    seed_person(
-        sessions,
+    departments.seed(
         id_number,
         NAME,
         contribution_problems=[
@@ -140,12 +142,14 @@ async def test_a_case_from_declaration_to_completion_over_http(
         await response.aread()
         assert id_number not in response.text, f"full ID number in {response.request.url}"
 
+    platform = departments.platform()
+    department_engine = make_engine(departments.database_url)
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
             worker = build_worker(
                 dev_server.client,
                 settings.temporal_task_queue,
-                DepartmentSystems.in_database(sessions),
+                DepartmentSystems.over(platform, sessions),
                 executor,
             )
             async with (
@@ -160,9 +164,13 @@ async def test_a_case_from_declaration_to_completion_over_http(
                 case_id = await _run_case(http, employer, clerks, id_number)
                 snapshot = await case_of(http, employer, case_id)
                 await _check_audit(http, clerks["hr"], case_id)
-                _check_department_records(sessions, case_id, id_number, snapshot)
+                _check_department_records(
+                    make_sessionmaker(department_engine), case_id, id_number, snapshot
+                )
                 await _check_visibility(dev_server, case_id)
     finally:
+        platform.close()
+        department_engine.dispose()
         engine.dispose()
 
 
@@ -271,6 +279,7 @@ async def _check_audit(http: httpx.AsyncClient, hr: dict[str, str], case_id: str
 def _check_department_records(
     sessions: sessionmaker[Session], case_id: str, id_number: str, snapshot: Json
 ) -> None:
+    """What the departments' systems (the simulator's own database) recorded for the case."""
     for model in (
         PensionAwardRow,
         FundPayout,

@@ -29,12 +29,12 @@ from api.routes import cases as api_routes_cases
 from contracts.case import Person
 from contracts.identity import case_id as case_id_for
 from contracts.workflow import ContributionProblem, ContributionProblemKind
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character, mask
 from policies import load_policy
 from service.binaries import temporal_test_server
 from service.cases import start_case
+from service.department_simulator import DepartmentSimulator
 from service.temporal import DATA_CONVERTER
 from tests.api.conftest import REGION, Api, serve
 from tests.api.support import (
@@ -103,7 +103,7 @@ async def _declare(
         born = ILLNESS_BORN
     female = illness
     id_number = new_id_number(*born, female=female)
-    seed_person(api.sessions, id_number, name, contribution_problems=problems)
+    api.departments.seed(id_number, name, contribution_problems=problems)
     body = declare_body(
         id_number,
         name=name,
@@ -139,7 +139,7 @@ async def test_declare_starts_a_case_once_per_idempotency_key(api: Api) -> None:
     org = _org()
     employer = _employer(api, org)
     id_number = new_id_number(*NORMAL_BORN)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     body = declare_body(id_number)
     keyed = {**employer, "Idempotency-Key": f"declare-{id_number}"}
 
@@ -178,7 +178,7 @@ async def test_declare_starts_a_case_once_per_idempotency_key(api: Api) -> None:
 async def test_concurrent_retries_with_one_key_start_one_case(api: Api) -> None:
     employer = {**_employer(api, _org()), "Idempotency-Key": f"k-{uuid.uuid4().hex}"}
     id_number = new_id_number(*NORMAL_BORN)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     body = declare_body(id_number)
     answers = await asyncio.gather(
         *(api.http.post("/cases", json=body, headers=employer) for _ in range(3))
@@ -192,7 +192,7 @@ async def test_declaring_a_roster_started_case_declares_it(api: Api) -> None:
     org = _org()
     employer = _employer(api, org)
     id_number = new_id_number(*NORMAL_BORN)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     person = Person(
         id_number=id_number, name="王建国", category="male", region_code=REGION, employer_id=org
     )
@@ -343,7 +343,7 @@ async def test_only_employers_and_agencies_declare(api: Api) -> None:
 async def test_agency_declares_for_a_person_without_an_employer(api: Api) -> None:
     agency = api.as_(role="agency", organisation="agency-cc-1")
     id_number = new_id_number(*NORMAL_BORN)
-    seed_person(api.sessions, id_number, "孙桂兰")
+    api.departments.seed(id_number, "孙桂兰")
     response = await api.http.post(
         "/cases", json=declare_body(id_number, name="孙桂兰"), headers=agency
     )
@@ -727,7 +727,11 @@ async def test_decisions(api: Api) -> None:
     for body, slug, detail in (
         ({"outcome": "reject"}, "validation", "a decision to reject needs a reason"),
         ({"outcome": "return", "reason": "  "}, "validation", "needs a reason"),
-        ({"outcome": "approve", "deemed_years": 3}, "invalid-request", "medical task"),
+        (
+            {"outcome": "return", "reason": "x", "deemed_years": 3},
+            "invalid-request",
+            "by approving the pre-review",
+        ),
         ({"outcome": "maybe"}, "validation", "outcome"),
         ({"outcome": "approve", "deemed_years": 81}, "validation", "deemed_years"),
     ):
@@ -912,13 +916,15 @@ async def test_inbox_filters_sorts_by_due_date_and_pages(api: Api) -> None:
 
 
 @pytest.fixture
-async def skipping_api(database_url: str, signing_key: tuple[Path, Path]) -> AsyncIterator[Api]:
+async def skipping_api(
+    database_url: str, signing_key: tuple[Path, Path], departments: DepartmentSimulator
+) -> AsyncIterator[Api]:
     """The app over a time-skipping server of its own, whose clock a test may move."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=temporal_test_server()
     )
     try:
-        async with serve(env, database_url, signing_key) as running:
+        async with serve(env, database_url, signing_key, departments) as running:
             yield running
     finally:
         await env.shutdown()
@@ -1062,7 +1068,7 @@ async def test_pension_estimate_worked_example(api: Api) -> None:
         estimate["personal_account"],
         estimate["transitional"],
         estimate["total"],
-    ) == (2818.97, 1079.14, 527.18, 4425.29)
+    ) == (2819, 1079.14, 527.19, 4425.33)
     assert estimate["retirement_month"] == "2026-05"
     assert (estimate["age_years"], estimate["age_months"]) == (60, 4)
     assert estimate["contribution_years"] == 35
@@ -1196,7 +1202,7 @@ async def test_the_documented_id_number_example_is_valid(api: Api) -> None:
     schema = (await api.http.get("/openapi.json")).json()
     example = schema["components"]["schemas"]["NewPerson"]["properties"]["id_number"]["examples"][0]
     id_number = str(example)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     response = await api.http.post(
         "/cases", json=declare_body(id_number), headers=_employer(api, _org())
     )
@@ -1293,7 +1299,7 @@ async def test_control_characters_in_text_are_refused(api: Api) -> None:
     such text is refused with 422 before anything is started."""
     employer = _employer(api, _org())
     id_number = new_id_number(*NORMAL_BORN)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     for name in ("王\x00建国", "王\x07建国"):
         body = declare_body(id_number, name=name)
         response = await api.http.post("/cases", json=body, headers=employer)
@@ -1325,7 +1331,7 @@ async def test_temporal_not_answering_in_time_is_a_503_to_retry(
             patch.setattr(Client, "start_workflow", deadline)
             # A declaration starts the person's case.
             id_number = new_id_number(*NORMAL_BORN, female=False)
-            seed_person(api.sessions, id_number, "王建国")
+            api.departments.seed(id_number, "王建国")
             body = declare_body(id_number, name="王建国", declaration=normal_declaration())
             declared = await http.post("/cases", json=body, headers=employer)
             assert_problem(declared, 503, slug="temporal-unavailable")
@@ -1418,7 +1424,7 @@ async def test_a_declaration_retried_after_a_503_is_answered_as_the_case_it_star
     org = _org()
     employer = {**_employer(api, org), "Idempotency-Key": f"declare-{uuid.uuid4().hex}"}
     id_number = new_id_number(*NORMAL_BORN)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     first = await api.http.post("/cases", json=declare_body(id_number), headers=employer)
     assert_problem(first, 503, slug="not-projected-yet")
     retried = await api.http.post("/cases", json=declare_body(id_number), headers=employer)

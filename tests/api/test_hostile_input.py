@@ -12,7 +12,6 @@ from __future__ import annotations
 from sqlalchemy import func, inspect, select
 
 from db.models import Base, CaseRow
-from db.seed import seed_person
 from tests.api.conftest import Api
 from tests.api.support import (
     audit_entry,
@@ -40,7 +39,7 @@ async def test_injection_strings_are_stored_and_returned_verbatim(api: Api) -> N
     employer = _employer(api, _org())
     hr = _clerk(api, "hr", region)
     id_number = new_id_number(*NORMAL_BORN)
-    seed_person(api.sessions, id_number, NAME)
+    api.departments.seed(id_number, NAME)
     body = declare_body(id_number, name=NAME, region=region)
     declared = await api.http.post("/cases", json=body, headers=employer)
     assert declared.status_code == 201, declared.text

@@ -11,7 +11,6 @@ from api.auth import Principal
 from api.idempotency import ABANDONED_AFTER, _claim, fingerprint, once
 from contracts.case import Role
 from db.models import ApiRequestRow
-from db.seed import seed_person
 from tests.api.conftest import Api
 from tests.api.support import (
     assert_problem,
@@ -39,7 +38,7 @@ async def test_two_callers_with_the_same_key_are_both_applied(api: Api) -> None:
     org = _org()
     employer = _employer(api, org)
     id_number = new_id_number(1967, 1)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     created = await api.http.post("/cases", json=declare_body(id_number), headers=employer)
     case_id = created.json()["case_id"]
     hr = {
@@ -70,7 +69,7 @@ async def test_a_later_case_of_the_same_person_gets_an_id_of_its_own(api: Api) -
     org_a, org_b = _org(), _org()
     a, b = _employer(api, org_a), _employer(api, org_b)
     id_number = new_id_number(1967, 1)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     first = await api.http.post("/cases", json=declare_body(id_number), headers=a)
     first_id = first.json()["case_id"]
     withdrawn = await api.http.post(
@@ -97,7 +96,7 @@ async def test_a_later_case_of_the_same_person_gets_an_id_of_its_own(api: Api) -
 async def test_months_out_of_any_calendar_are_refused(api: Api) -> None:
     employer = _employer(api, _org())
     id_number = new_id_number(1967, 1)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     for declaration in (
         normal_declaration(archive_birth_month="9936-12"),
         normal_declaration(archive_birth_month="1937-01"),  # 30 years from the ID number's
@@ -114,7 +113,7 @@ async def test_the_employer_cannot_rewrite_what_pre_review_approved(api: Api) ->
     org = _org()
     employer = _employer(api, org)
     id_number = new_id_number(1967, 1)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     created = await api.http.post("/cases", json=declare_body(id_number), headers=employer)
     case_id = created.json()["case_id"]
     hr = api.as_(role="clerk", department="hr", region="220102", sub="hr-2")

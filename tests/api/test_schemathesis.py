@@ -39,11 +39,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import Message, Receive, Scope, Send, create_app
 from contracts.case import Actor, Declaration, Person, Role
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from policies import load_policy
 from service.binaries import temporal_test_server
 from service.cases import start_case
+from service.department_simulator import DepartmentSimulator
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER
 from tests.api.conftest import REGION, api_settings, bearer
@@ -58,9 +58,15 @@ PRE_REVIEW_TASK = "pre-review-1"  # the first task a declared case opens
 class AppWithTemporal:
     """The API app, started (with Temporal, a worker and one case) by its own lifespan."""
 
-    def __init__(self, database_url: str, signing_key: tuple[Path, Path]) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        signing_key: tuple[Path, Path],
+        departments: DepartmentSimulator,
+    ) -> None:
         self.database_url = database_url
         self.signing_key = signing_key
+        self.departments = departments
         self.app: FastAPI | None = None
         self.case_id = ""
 
@@ -95,17 +101,19 @@ class AppWithTemporal:
         stack.callback(engine.dispose)
         sessions = make_sessionmaker(engine)
         executor = stack.enter_context(ThreadPoolExecutor(max_workers=8))
+        platform = self.departments.platform()
+        stack.callback(platform.close)
         worker = build_worker(
             env.client,
             settings.temporal_task_queue,
-            DepartmentSystems.in_database(sessions),
+            DepartmentSystems.over(platform, sessions),
             executor,
         )
         await stack.enter_async_context(worker)
         app = create_app(settings, client=env.client, sessions=sessions)
         await stack.enter_async_context(app.router.lifespan_context(app))
         id_number = new_id_number(1967, 1)
-        seed_person(sessions, id_number, "王建国")
+        self.departments.seed(id_number, "王建国")
         started = await start_case(
             env.client,
             person=Person(
@@ -128,8 +136,10 @@ class AppWithTemporal:
 
 
 @pytest.fixture(scope="module")
-def wrapped_app(database_url: str, signing_key: tuple[Path, Path]) -> Iterator[AppWithTemporal]:
-    app = AppWithTemporal(database_url, signing_key)
+def wrapped_app(
+    database_url: str, signing_key: tuple[Path, Path], departments: DepartmentSimulator
+) -> Iterator[AppWithTemporal]:
+    app = AppWithTemporal(database_url, signing_key, departments)
     yield app
     shutdown_lifespans()  # stop the worker and the Temporal server started for ``app``
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from db.seed import seed_person
 from domain.idcard import check_character
 from tests.api.conftest import EMPLOYER, REGION, Api
 from tests.api.support import inbox_task
@@ -15,7 +14,7 @@ def _id(birth: date, serial: int) -> str:
 
 async def test_declare_then_decide(api: Api) -> None:
     id_number = _id(date(1967, 1, 15), 7)
-    seed_person(api.sessions, id_number, "王建国")
+    api.departments.seed(id_number, "王建国")
     employer = api.as_(role="employer", organisation=EMPLOYER)
     body = {
         "person": {

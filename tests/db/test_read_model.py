@@ -251,3 +251,26 @@ def test_concurrent_projections_end_at_the_newest_version(
     assert _audit_ids(sessions) == sorted(["shared", *(f"a{v}" for v in versions)])
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(CaseRow)) == 1
+
+
+def test_the_inbox_says_why_a_due_date_is_estimated(sessions: sessionmaker[Session]) -> None:
+    """A task whose due date falls in a year without the official holiday calendar is listed
+    with the same sentence the CLI and the rules API give (``domain.workdays``)."""
+    from api.queries import InboxFilter, inbox
+    from domain.workdays import estimate_note
+
+    snap = f.snapshot(version=1)
+    exact = f.task("pre-review-1", due=date(2026, 12, 15))
+    estimated = f.task("household-review-1", due=date(2027, 1, 12)).model_copy(
+        update={"due_estimated": True}
+    )
+    snap = snap.model_copy(update={"tasks": [exact, estimated]})
+    DatabaseReadModel(sessions).project(f.projection(snap))
+    with sessions() as db:
+        page = inbox(db, InboxFilter(department="hr", region=f.REGION), limit=10, offset=0)
+    notes = {task.task_id: (task.due_estimated, task.due_note) for task in page.items}
+    assert notes == {
+        "pre-review-1": (False, None),
+        "household-review-1": (True, estimate_note(2027)),
+    }
+    assert "2027 is not published yet" in estimate_note(2027)

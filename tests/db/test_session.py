@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import CaseRow, NotificationRow, TaskRow
+from db.models import ApiRequestRow, CaseRow, TaskRow
 from db.session import DEFAULT_DATABASE_URL, make_engine, normalise_url
 from tests.db import factories as f
 
@@ -82,17 +82,8 @@ def test_foreign_keys_are_enforced(sessions: sessionmaker[Session]) -> None:
 
 
 def test_a_failed_savepoint_leaves_the_transaction_usable(sessions: sessionmaker[Session]) -> None:
-    def row(key: str) -> NotificationRow:
-        n = f.notification(key)
-        return NotificationRow(
-            idempotency_key=key,
-            case_id=n.case_id,
-            recipient_role=n.recipient_role,
-            recipient=n.recipient,
-            kind=n.kind,
-            subject=n.subject,
-            body=n.body,
-        )
+    def row(key: str) -> ApiRequestRow:
+        return ApiRequestRow(subject="employer:officer", key=key, fingerprint="f" * 64)
 
     with sessions.begin() as session:
         session.add(row("k1"))
@@ -101,7 +92,7 @@ def test_a_failed_savepoint_leaves_the_transaction_usable(sessions: sessionmaker
             session.add(row("k1"))
         session.add(row("k2"))
     with sessions() as session:
-        keys = session.scalars(text("SELECT idempotency_key FROM notifications")).all()
+        keys = session.scalars(text("SELECT key FROM api_requests")).all()
     assert sorted(keys) == ["k1", "k2"]
 
 

@@ -27,9 +27,10 @@ from pathlib import Path
 from temporalio import activity
 
 import worker
+from activities.public_security import HouseholdRegistry
 from contracts.departments import HouseholdCheck, HouseholdResult, HouseholdStep
-from db.departments import DatabaseHouseholdRegistry
 from db.session import make_engine, make_sessionmaker
+from service.departments import connect_platform
 from service.settings import get_settings
 from service.temporal import connect
 
@@ -38,10 +39,10 @@ STICKY_TIMEOUT = timedelta(seconds=20)
 
 
 class HeldRegistry:
-    """The database registry, except that the check at declaration is answered later, by the
-    test, through the activity's task token."""
+    """The department's registry (over HTTP), except that the check at declaration is answered
+    later, by the test, through the activity's task token."""
 
-    def __init__(self, real: DatabaseHouseholdRegistry, hold_file: Path) -> None:
+    def __init__(self, real: HouseholdRegistry, hold_file: Path) -> None:
         self._real = real
         self._hold_file = hold_file
 
@@ -69,9 +70,10 @@ async def main() -> None:
     client = await connect(settings)
     engine = make_engine(settings.database_url, pool_size=4)
     sessions = make_sessionmaker(engine)
+    platform = connect_platform(settings)
     systems = dataclasses.replace(
-        worker.DepartmentSystems.in_database(sessions),
-        household=HeldRegistry(DatabaseHouseholdRegistry(sessions), hold_file),
+        worker.DepartmentSystems.over(platform, sessions),
+        household=HeldRegistry(platform.household, hold_file),
     )
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with worker.build_worker(client, settings.temporal_task_queue, systems, executor):

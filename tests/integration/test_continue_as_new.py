@@ -18,14 +18,15 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.departments import Platform
 from contracts import search
 from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import Decision, Outcome, RefusalType, Stage
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from service.binaries import temporal_cli
 from service.cases import start_case
+from service.department_simulator import DepartmentSimulator
 from service.driver import Driver, Script, read_model_look
 from service.people import MAX_PEOPLE, early_retiree
 from service.temporal import DATA_CONVERTER
@@ -58,17 +59,21 @@ def _illness_case_retiring_next_month() -> tuple[Person, Declaration]:
 
 
 async def test_a_case_continues_as_new_and_ends_the_same(
-    small_history_server: WorkflowEnvironment, database_url: str, policy: Policy
+    small_history_server: WorkflowEnvironment,
+    database_url: str,
+    departments: DepartmentSimulator,
+    platform: Platform,
+    policy: Policy,
 ) -> None:
     client = small_history_server.client
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     person, declaration = _illness_case_retiring_next_month()
-    seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+    departments.seed(person.id_number, person.name, actual_years=Decimal(16))
     task_queue = f"can-{uuid.uuid4().hex[:8]}"
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
-            systems = DepartmentSystems.in_database(sessions)
+            systems = DepartmentSystems.over(platform, sessions)
             async with build_worker(client, task_queue, systems, executor):
                 started = await start_case(
                     client,
@@ -121,18 +126,22 @@ async def test_a_case_continues_as_new_and_ends_the_same(
 
 
 async def test_a_request_from_an_earlier_run_is_still_a_duplicate(
-    small_history_server: WorkflowEnvironment, database_url: str, policy: Policy
+    small_history_server: WorkflowEnvironment,
+    database_url: str,
+    departments: DepartmentSimulator,
+    platform: Platform,
+    policy: Policy,
 ) -> None:
     client = small_history_server.client
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     person, declaration = _illness_case_retiring_next_month()
-    seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+    departments.seed(person.id_number, person.name, actual_years=Decimal(16))
     task_queue = f"can-{uuid.uuid4().hex[:8]}"
     hr = Actor(id="hr-1", role=Role.CLERK, department=Department.HR, region=REGION)
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
-            systems = DepartmentSystems.in_database(sessions)
+            systems = DepartmentSystems.over(platform, sessions)
             async with build_worker(client, task_queue, systems, executor):
                 started = await start_case(
                     client,

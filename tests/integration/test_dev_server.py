@@ -16,16 +16,17 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.departments import Platform
 from contracts import search
 from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import Decision, Outcome, RefusalType, Stage, TaskKind
 from db.models import AuditLogRow, CaseRow, TaskRow
 from db.read_model import stored_snapshot
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character
 from domain.policy import Category, Policy
 from service.cases import start_case
+from service.department_simulator import DepartmentSimulator
 from worker import DepartmentSystems, build_worker
 from workflows.case import RetirementCase
 
@@ -57,18 +58,22 @@ async def _eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 
 async def test_search_attributes_updates_and_read_model(
-    dev_server: WorkflowEnvironment, database_url: str, policy: Policy
+    dev_server: WorkflowEnvironment,
+    database_url: str,
+    departments: DepartmentSimulator,
+    platform: Platform,
+    policy: Policy,
 ) -> None:
     client: Client = dev_server.client
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     who = _person(serial=uuid.uuid4().int % 400)
-    seed_person(sessions, who.id_number, who.name)
+    departments.seed(who.id_number, who.name)
     task_queue = f"dev-{uuid.uuid4().hex[:8]}"
     employer = Actor(id="officer", role=Role.EMPLOYER, organisation="emp-dev-1")
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
-            systems = DepartmentSystems.in_database(sessions)
+            systems = DepartmentSystems.over(platform, sessions)
             async with build_worker(client, task_queue, systems, executor):
                 started = await start_case(
                     client,

@@ -13,15 +13,16 @@ import httpx
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.departments import Platform
 from api.app import create_app
 from api.devauth import ensure_dev_keys, mint
 from contracts.case import Actor, Declaration, Person, Role
 from contracts.workflow import Stage
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character
 from domain.policy import Category, Policy
 from service.cases import start_case
+from service.department_simulator import DepartmentSimulator
 from service.driver import Driver, Script, read_model_look
 from service.settings import Settings
 from worker import DepartmentSystems, build_worker
@@ -45,18 +46,20 @@ def _person() -> Person:
 async def test_a_history_holds_no_plaintext_personal_data(
     dev_server: WorkflowEnvironment,
     database_url: str,
+    departments: DepartmentSimulator,
+    platform: Platform,
     policy: Policy,
 ) -> None:
     client = dev_server.client
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     who = _person()
-    seed_person(sessions, who.id_number, who.name, card_number=CARD)
+    departments.seed(who.id_number, who.name, card_number=CARD)
     task_queue = f"enc-{uuid.uuid4().hex[:8]}"
 
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
-            systems = DepartmentSystems.in_database(sessions)
+            systems = DepartmentSystems.over(platform, sessions)
             async with build_worker(client, task_queue, systems, executor):
                 started = await start_case(
                     client,
@@ -96,6 +99,8 @@ async def test_a_history_holds_no_plaintext_personal_data(
 async def test_the_codec_endpoint_decodes_for_admins_only(
     tmp_path: Path,
     database_url: str,
+    departments: DepartmentSimulator,
+    platform: Platform,
     dev_server: WorkflowEnvironment,
 ) -> None:
     private, jwks = ensure_dev_keys(tmp_path / "keys")

@@ -11,15 +11,17 @@ from decimal import Decimal
 from sqlalchemy import delete, select, update
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.departments import Platform
 from contracts.case import Actor, Role
 from contracts.workflow import Stage
-from db.models import AuditLogRow, CaseRow, PensionAwardRow
-from db.seed import seed_person
+from db.models import AuditLogRow, CaseRow
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from service.cases import start_case
+from service.department_simulator import DepartmentSimulator
 from service.driver import Driver, Script, read_model_look
 from service.reconcile import reconcile
+from simulator.models import PensionAwardRow
 from tests.integration.test_continue_as_new import _illness_case_retiring_next_month
 from worker import DepartmentSystems, build_worker
 
@@ -27,17 +29,21 @@ from worker import DepartmentSystems, build_worker
 async def test_reconcile_after_a_real_case_and_after_tampering(
     dev_server: WorkflowEnvironment,
     database_url: str,
+    departments: DepartmentSimulator,
+    platform: Platform,
     policy: Policy,
 ) -> None:
     client = dev_server.client
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
+    department_engine = make_engine(departments.database_url)
+    department_sessions = make_sessionmaker(department_engine)
     person, declaration = _illness_case_retiring_next_month()
-    seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+    departments.seed(person.id_number, person.name, actual_years=Decimal(16))
     queue = f"rec-{uuid.uuid4().hex[:6]}"
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
-            systems = DepartmentSystems.in_database(sessions)
+            systems = DepartmentSystems.over(platform, sessions)
             async with build_worker(client, queue, systems, executor):
                 started = await start_case(
                     client,
@@ -77,11 +83,12 @@ async def test_reconcile_after_a_real_case_and_after_tampering(
                         break
                     await asyncio.sleep(0.1)
                 settle()
-                mine = [d for d in await reconcile(client, sessions) if d.case_id == cid]
+                mine = [d for d in await reconcile(client, sessions, platform) if d.case_id == cid]
                 assert mine == []
 
-                # A second award for the case, and a decision missing from the audit log.
-                with sessions.begin() as db:
+                # A second award for the case (written into social insurance's own database,
+                # as only a fault there could), and a decision missing from the audit log.
+                with department_sessions.begin() as db:
                     award = db.scalars(
                         select(PensionAwardRow).where(PensionAwardRow.case_id == cid)
                     ).one()
@@ -90,7 +97,7 @@ async def test_reconcile_after_a_real_case_and_after_tampering(
                             idempotency_key=f"{cid}:forged",
                             case_id=cid,
                             id_number=award.id_number,
-                            award_no="PA-FORGED",
+                            award_no=f"PA-FORGED-{cid[-8:]}",
                             first_month=award.first_month,
                             basic=award.basic,
                             personal_account=award.personal_account,
@@ -99,6 +106,7 @@ async def test_reconcile_after_a_real_case_and_after_tampering(
                             confirmed_by="nobody",
                         )
                     )
+                with sessions.begin() as db:
                     db.execute(
                         delete(AuditLogRow).where(
                             AuditLogRow.case_id == cid,
@@ -106,9 +114,12 @@ async def test_reconcile_after_a_real_case_and_after_tampering(
                         )
                     )
                 problems = {
-                    d.problem for d in await reconcile(client, sessions) if d.case_id == cid
+                    d.problem
+                    for d in await reconcile(client, sessions, platform)
+                    if d.case_id == cid
                 }
                 assert "2 pension awards for one case" in problems
                 assert any(p.startswith("decision on formal-approval") for p in problems)
     finally:
+        department_engine.dispose()
         engine.dispose()

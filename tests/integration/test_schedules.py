@@ -15,10 +15,11 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.departments import Platform
 from contracts.case import Person
 from contracts.identity import case_id
 from contracts.sweeps import RosterSweepResult
-from db.models import CaseRow, NotificationRow, TaskRow
+from db.models import CaseRow, TaskRow
 from db.session import make_engine, make_sessionmaker
 from db.sweeps import DatabaseRoster, read_roster_csv
 from domain.idcard import check_character
@@ -26,8 +27,10 @@ from domain.months import YearMonth
 from domain.policy import Category, Policy
 from domain.statutory import first_birth_month_retiring_from, statutory_retirement
 from domain.timeline import CHINA_TZ
+from service.department_simulator import DepartmentSimulator
 from service.schedules import OVERDUE_DIGEST, ROSTER_SWEEP, ensure_schedules
 from service.settings import Settings
+from simulator.models import NotificationRow
 from worker import DepartmentSystems, build_worker, sweep_activities
 from workflows.sweeps import MONTHS_AHEAD, OverdueDigestWorkflow, RosterSweepWorkflow
 
@@ -63,6 +66,8 @@ async def test_schedules_are_created_idempotently(
 async def test_roster_sweep_and_overdue_digest(
     dev_server: WorkflowEnvironment,
     database_url: str,
+    departments: DepartmentSimulator,
+    platform: Platform,
     policy: Policy,
     tmp_path: Path,
 ) -> None:
@@ -92,7 +97,9 @@ async def test_roster_sweep_and_overdue_digest(
         case_id_key=uuid.uuid4().hex,
     )
     queue = settings.temporal_task_queue
-    systems = DepartmentSystems.in_database(sessions)
+    systems = DepartmentSystems.over(platform, sessions)
+    department_engine = make_engine(departments.database_url)
+    department_sessions = make_sessionmaker(department_engine)
     sweeps = sweep_activities(client, settings, sessions, systems.notifier)
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
@@ -136,7 +143,8 @@ async def test_roster_sweep_and_overdue_digest(
                         OverdueDigestWorkflow.run, id=f"digest-{uuid.uuid4().hex}", task_queue=queue
                     )
                     assert digest.overdue_tasks >= 1
-                with sessions() as db:
+                # The SMS gateway's own record of what it sent (the simulator's database).
+                with department_sessions() as db:
                     sent = db.scalars(
                         select(NotificationRow).where(
                             NotificationRow.kind == "overdue-digest",
@@ -148,6 +156,7 @@ async def test_roster_sweep_and_overdue_digest(
                     assert cid in sent[0].body
                 await client.get_workflow_handle(cid).terminate("test over")
     finally:
+        department_engine.dispose()
         engine.dispose()
 
 

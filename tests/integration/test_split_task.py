@@ -60,6 +60,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from adapters.departments import Platform
 from contracts.case import Actor, Department, Person, Role
 from contracts.departments import HouseholdResult
 from contracts.workflow import (
@@ -73,14 +74,14 @@ from contracts.workflow import (
 )
 from db.models import AuditLogRow
 from db.scratch import sqlite_database
-from db.seed import seed_person
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from service import doctor
 from service.cases import start_case
 from service.cluster import KEYS
+from service.department_simulator import DepartmentSimulator
 from service.driver import Driver, Script, read_model_look
-from service.exactly_once import decision_audit, side_effects
+from service.exactly_once import decision_audit, tally_effects
 from service.people import MAX_PEOPLE, early_retiree
 from service.ports import free_port
 from service.settings import Settings
@@ -110,15 +111,17 @@ class WorkerB:
         client: Client,
         task_queue: str,
         sessions: sessionmaker[Session],
+        platform: Platform,
         executor: ThreadPoolExecutor,
     ) -> None:
         self._client, self._task_queue = client, task_queue
         self._sessions, self._executor = sessions, executor
+        self._platform = platform
         self._worker: Worker | None = None
         self._running: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        systems = DepartmentSystems.in_database(self._sessions)
+        systems = DepartmentSystems.over(self._platform, self._sessions)
         self._worker = build_worker(self._client, self._task_queue, systems, self._executor)
         self._running = asyncio.create_task(self._worker.run())
 
@@ -223,9 +226,12 @@ async def _wait_for(what: str, check: Any, timeout: float, poll: float = 0.1) ->
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
-def _start_worker_a(settings: Settings, hold_file: Path, log: Path) -> subprocess.Popen[str]:
+def _start_worker_a(
+    settings: Settings, departments: DepartmentSimulator, hold_file: Path, log: Path
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
+        **departments.env(),
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
         "DATABASE_URL": settings.database_url,
@@ -252,7 +258,12 @@ def _start_worker_a(settings: Settings, hold_file: Path, log: Path) -> subproces
 
 
 async def make_split_case(
-    address: str, folder: Path, policy: Policy, executor: ThreadPoolExecutor
+    address: str,
+    folder: Path,
+    policy: Policy,
+    executor: ThreadPoolExecutor,
+    departments: DepartmentSimulator,
+    platform: Platform,
 ) -> AsyncIterator[SplitCase]:
     """Make the split (see the module docstring); yields while worker B is still running."""
     timeline: list[str] = []
@@ -276,10 +287,10 @@ async def make_split_case(
         person, declaration = early_retiree(
             uuid.uuid4().int % MAX_PEOPLE, organisation=ORGANISATION, region=REGION
         )
-        seed_person(sessions, person.id_number, person.name, actual_years=Decimal(16))
+        departments.seed(person.id_number, person.name, actual_years=Decimal(16))
         hold_file = folder / "held-step.json"
         declare_request_id = f"declare-{uuid.uuid4().hex[:8]}"
-        worker_a = _start_worker_a(settings, hold_file, folder / "worker-a.log")
+        worker_a = _start_worker_a(settings, departments, hold_file, folder / "worker-a.log")
         try:
             started = await start_case(
                 client,
@@ -311,7 +322,7 @@ async def make_split_case(
             worker_a.send_signal(signal.SIGKILL)
             worker_a.wait()
             note("worker A SIGKILLed (holding the household check)")
-            worker_b = WorkerB(client, settings.temporal_task_queue, sessions, executor)
+            worker_b = WorkerB(client, settings.temporal_task_queue, sessions, platform, executor)
             await worker_b.start()
             try:
                 note("worker B started (empty cache)")
@@ -403,9 +414,12 @@ async def split(
     tmp_path_factory: pytest.TempPathFactory,
     policy: Policy,
     executor: ThreadPoolExecutor,
+    departments: DepartmentSimulator,
+    platform: Platform,
 ) -> AsyncIterator[SplitCase]:
     address = dev_server.client.service_client.config.target_host
-    async for case in make_split_case(address, tmp_path_factory.mktemp("split"), policy, executor):
+    folder = tmp_path_factory.mktemp("split")
+    async for case in make_split_case(address, folder, policy, executor, departments, platform):
         yield case
 
 
@@ -429,10 +443,17 @@ async def test_a_query_during_a_dead_workers_sticky_timeout_splits_a_workflow_ta
 
 
 async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
-    split: SplitCase, monkeypatch: pytest.MonkeyPatch
+    split: SplitCase,
+    monkeypatch: pytest.MonkeyPatch,
+    departments: DepartmentSimulator,
+    platform: Platform,
 ) -> None:
     client, sessions, handle = split.client, split.sessions, split.handle
     case_id = handle.id
+
+    async def cli(argv: list[str], out: io.StringIO) -> int:
+        return await _cli(argv, out, split.settings, departments, monkeypatch)
+
     hr_clerk = Actor(id="hr-clerk-split", role=Role.CLERK, department=Department.HR, region=REGION)
 
     # While worker B holds the case in its cache, its workflow tasks do not fail.
@@ -440,7 +461,9 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
 
     # Latent: found by replaying, through the CLI as an operator runs it.
     out = io.StringIO()
-    status = await _cli(["doctor", "--replay", "--json"], out, split.settings, monkeypatch)
+    status = await _cli(
+        ["doctor", "--replay", "--json"], out, split.settings, departments, monkeypatch
+    )
     found = [f for f in json.loads(out.getvalue()) if f["case"] == case_id]
     if SPLIT_TASK_REPLAYS:
         assert status == 0 and found == [], out.getvalue()
@@ -471,7 +494,7 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
 
     await _wait_for("the case's workflow task failing again", failing, 60)
     out = io.StringIO()
-    status = await _cli(["doctor"], out, split.settings, monkeypatch)
+    status = await cli(["doctor"], out)
     print(f"doctor:\n{out.getvalue()}")
     assert status == 1 and case_id in out.getvalue()
     (stuck,) = [f for f in await doctor.examine(client, replay=False) if f.case_id == case_id]
@@ -485,12 +508,14 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
     with monkeypatch.context() as dying:
         dying.setattr(doctor, "resend_dropped", _doctor_dies)
         with pytest.raises(DoctorDied):
-            await _cli(["doctor", "--heal"], io.StringIO(), split.settings, monkeypatch)
+            await _cli(
+                ["doctor", "--heal"], io.StringIO(), split.settings, departments, monkeypatch
+            )
     new_run = (await handle.describe()).run_id
     assert new_run != split.old_run_id, "doctor died before it reset the case"
     assert split.update_id not in await _accepted_update_ids(client, case_id, new_run)
     out = io.StringIO()
-    status = await _cli(["doctor", "--json"], out, split.settings, monkeypatch)
+    status = await cli(["doctor", "--json"], out)
     print(f"doctor after it died mid-heal:\n{out.getvalue()}")
     found = [f for f in json.loads(out.getvalue()) if f["case"] == case_id]
     assert status == 1 and len(found) == 1, out.getvalue()
@@ -501,7 +526,9 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
 
     # Healed: the next doctor --heal finishes the job.
     out = io.StringIO()
-    status = await _cli(["doctor", "--heal", "--json"], out, split.settings, monkeypatch)
+    status = await _cli(
+        ["doctor", "--heal", "--json"], out, split.settings, departments, monkeypatch
+    )
     print(f"doctor --heal --json:\n{out.getvalue()}")
     reports = [r for r in json.loads(out.getvalue()) if r["case"] == case_id]
     assert status == 1 and len(reports) == 1, out.getvalue()
@@ -516,14 +543,18 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
     accepted = await _accepted_update_ids(client, case_id, new_run)
     assert accepted.count(split.update_id) == 1
     out = io.StringIO()
-    status = await _cli(["doctor", "--heal", "--json"], out, split.settings, monkeypatch)
+    status = await _cli(
+        ["doctor", "--heal", "--json"], out, split.settings, departments, monkeypatch
+    )
     assert status == 0 and json.loads(out.getvalue()) == [], out.getvalue()
     assert (await handle.describe()).run_id == new_run
     assert await _accepted_update_ids(client, case_id, new_run) == accepted
 
     # Nothing is wrong any more; doctor says so with exit status 0.
     out = io.StringIO()
-    status = await _cli(["doctor", "--replay", "--case", case_id], out, split.settings, monkeypatch)
+    status = await _cli(
+        ["doctor", "--replay", "--case", case_id], out, split.settings, departments, monkeypatch
+    )
     assert status == 0, out.getvalue()
 
     # The healed case runs to its end, driven by Updates on what the read model shows.
@@ -571,7 +602,7 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
     assert decided == len(final.decisions)
 
     # No department record or notification doubled.
-    effects = side_effects(sessions)
+    effects = tally_effects(platform.effects(case_id=case_id))
     assert effects.duplicate_records == {} and effects.duplicate_notifications == 0
     assert effects.pension_awards == effects.fund_payouts == 1
 
@@ -595,7 +626,11 @@ async def _accepted_update_ids(client: Client, case_id: str, run_id: str) -> lis
 
 
 async def _cli(
-    argv: list[str], out: io.StringIO, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    argv: list[str],
+    out: io.StringIO,
+    settings: Settings,
+    departments: DepartmentSimulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> int:
     """``retirement ARGV`` with the run's settings in the environment, in a thread of its own
     (the command runs its own event loop)."""
@@ -606,6 +641,8 @@ async def _cli(
     monkeypatch.setenv("TEMPORAL_TASK_QUEUE", settings.temporal_task_queue)
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("PAYLOAD_KEYS", KEYS)
+    for name, value in departments.env().items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
         return await asyncio.to_thread(run, argv, out)

@@ -1,4 +1,8 @@
-"""What each default department system answers and records (on SQLite and PostgreSQL)."""
+"""What each simulated department system answers and records (on SQLite and PostgreSQL).
+
+The people here are scripted (``simulator.scenarios``), so a record a test leaves out stays
+missing and the department refuses, as it would for someone it has never heard of.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.errors import DepartmentRefusal
 from contracts.case import Department
 from contracts.departments import (
     FundAccount,
@@ -18,8 +21,8 @@ from contracts.departments import (
     MedicalOutcome,
     PersonQuery,
 )
-from db import departments as d
-from db.models import (
+from simulator import storage as d
+from simulator.models import (
     ContributionRecord,
     ContributionSettlement,
     FundAccountRow,
@@ -35,8 +38,9 @@ from db.models import (
     RetirementApproval,
     RewardNotice,
 )
-from db.seed import seed_person
+from simulator.storage import Refused
 from tests.db import factories as f
+from tests.simulator.conftest import seed
 
 ID = f.id_number(1)
 OTHER = f.id_number(2)
@@ -51,9 +55,9 @@ def _count(sessions: sessionmaker[Session], model: type[object]) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def _refusal(excinfo: pytest.ExceptionInfo[DepartmentRefusal]) -> tuple[Department, str, str]:
-    info = excinfo.value.info
-    return info.department, info.step, info.reason
+def _refusal(excinfo: pytest.ExceptionInfo[Refused]) -> tuple[Department, str, str]:
+    refused = excinfo.value
+    return refused.department, refused.step, refused.reason
 
 
 # ---- 公安 household ------------------------------------------------------------------------
@@ -72,7 +76,7 @@ def _check(name: str = "张三", number: str = ID) -> HouseholdCheck:
 def test_household_matches_a_registered_person_of_that_name(
     sessions: sessionmaker[Session],
 ) -> None:
-    seed_person(sessions, ID, "张三")
+    seed(sessions, ID, "张三")
     result = d.DatabaseHouseholdRegistry(sessions).verify(_check())
     assert result.matches
     assert result.detail == ""
@@ -89,7 +93,7 @@ def test_household_matches_a_registered_person_of_that_name(
 def test_household_mismatch_says_why_without_personal_data(
     sessions: sessionmaker[Session], status: HouseholdStatus, name: str, detail: str
 ) -> None:
-    seed_person(sessions, ID, "张三", household_status=status)
+    seed(sessions, ID, "张三", household_status=status)
     result = d.DatabaseHouseholdRegistry(sessions).verify(_check(name))
     assert not result.matches
     assert result.detail == detail
@@ -99,6 +103,7 @@ def test_household_mismatch_says_why_without_personal_data(
 
 
 def test_household_without_a_record(sessions: sessionmaker[Session]) -> None:
+    seed(sessions, OTHER, "张三", with_household=False)
     result = d.DatabaseHouseholdRegistry(sessions).verify(_check(number=OTHER))
     assert (result.matches, result.detail) == (False, "no household record")
 
@@ -109,7 +114,7 @@ def test_household_without_a_record(sessions: sessionmaker[Session]) -> None:
 def test_contribution_status_lists_only_unsettled_problems(
     sessions: sessionmaker[Session],
 ) -> None:
-    seed_person(
+    seed(
         sessions,
         ID,
         "张三",
@@ -138,19 +143,21 @@ def test_contribution_status_lists_only_unsettled_problems(
 def test_contribution_status_without_a_record_is_a_refusal(
     sessions: sessionmaker[Session],
 ) -> None:
-    with pytest.raises(DepartmentRefusal) as excinfo:
+    seed(sessions, OTHER, "李四", with_contributions=False)
+    with pytest.raises(Refused) as excinfo:
         d.DatabaseSocialInsurance(sessions).contribution_status(_query(OTHER))
     assert _refusal(excinfo) == (
         Department.SOCIAL_INSURANCE,
         "contribution-status",
         "no contribution record for this person",
     )
+    assert excinfo.value.code == "no-record"
 
 
 def test_settle_marks_the_problem_and_records_the_settlement(
     sessions: sessionmaker[Session],
 ) -> None:
-    seed_person(sessions, ID, "张三", contribution_problems=[f.problem("p1"), f.problem("p2")])
+    seed(sessions, ID, "张三", contribution_problems=[f.problem("p1"), f.problem("p2")])
     receipt = d.DatabaseSocialInsurance(sessions).settle(f.settle(ID, problem_id="p2"))
     assert receipt.reference.startswith("CS-")
     assert not receipt.duplicate
@@ -169,8 +176,8 @@ def test_settle_marks_the_problem_and_records_the_settlement(
 def test_settling_an_unknown_problem_is_a_refusal_and_records_nothing(
     sessions: sessionmaker[Session],
 ) -> None:
-    seed_person(sessions, ID, "张三", contribution_problems=[f.problem("p1")])
-    with pytest.raises(DepartmentRefusal) as excinfo:
+    seed(sessions, ID, "张三", contribution_problems=[f.problem("p1")])
+    with pytest.raises(Refused) as excinfo:
         d.DatabaseSocialInsurance(sessions).settle(f.settle(ID, problem_id="nope"))
     assert _refusal(excinfo) == (
         Department.SOCIAL_INSURANCE,
@@ -181,8 +188,10 @@ def test_settling_an_unknown_problem_is_a_refusal_and_records_nothing(
 
 
 def test_settle_without_a_record_is_a_refusal(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(DepartmentRefusal, match="no contribution record"):
+    seed(sessions, OTHER, "李四", with_contributions=False)
+    with pytest.raises(Refused, match="no contribution record"):
         d.DatabaseSocialInsurance(sessions).settle(f.settle(OTHER))
+    assert _count(sessions, ContributionSettlement) == 0
 
 
 def test_prereview_push_is_kept(sessions: sessionmaker[Session]) -> None:
@@ -200,7 +209,7 @@ def test_prereview_push_is_kept(sessions: sessionmaker[Session]) -> None:
 
 
 def test_switch_to_retiree_changes_the_insured_status(sessions: sessionmaker[Session]) -> None:
-    seed_person(sessions, ID, "张三")
+    seed(sessions, ID, "张三")
     receipt = d.DatabaseSocialInsurance(sessions).switch_to_retiree(f.retiree_switch(ID))
     assert receipt.reference.startswith("IS-")
     with sessions() as session:
@@ -216,7 +225,7 @@ def test_switch_to_retiree_changes_the_insured_status(sessions: sessionmaker[Ses
 def test_award_writes_the_award_and_its_payment_schedule(
     sessions: sessionmaker[Session],
 ) -> None:
-    seed_person(sessions, ID, "张三")
+    seed(sessions, ID, "张三")
     receipt = d.DatabaseSocialInsurance(sessions).award_pension(f.award(ID))
     with sessions() as session:
         award = session.scalars(select(PensionAwardRow)).one()
@@ -241,8 +250,8 @@ def test_award_writes_the_award_and_its_payment_schedule(
 
 
 def test_award_whose_parts_do_not_add_up_is_refused(sessions: sessionmaker[Session]) -> None:
-    seed_person(sessions, ID, "张三")
-    with pytest.raises(DepartmentRefusal) as excinfo:
+    seed(sessions, ID, "张三")
+    with pytest.raises(Refused) as excinfo:
         d.DatabaseSocialInsurance(sessions).award_pension(f.award(ID, basic="1800.01"))
     assert _refusal(excinfo)[1:] == (
         "award-pension",
@@ -276,13 +285,14 @@ def test_approval_gets_a_readable_number(sessions: sessionmaker[Session]) -> Non
 
 
 def test_medical_record(sessions: sessionmaker[Session]) -> None:
-    seed_person(sessions, ID, "张三", medical_actual_years=Decimal("21.5"))
+    seed(sessions, ID, "张三", medical_actual_years=Decimal("21.5"))
     record = d.DatabaseMedicalSystem(sessions).medical_record(_query())
     assert (record.actual_years, record.deemed_years) == (Decimal("21.5"), Decimal(0))
 
 
 def test_medical_record_missing_is_a_refusal(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(DepartmentRefusal) as excinfo:
+    seed(sessions, OTHER, "李四", with_medical=False)
+    with pytest.raises(Refused) as excinfo:
         d.DatabaseMedicalSystem(sessions).medical_record(_query(OTHER))
     assert _refusal(excinfo) == (
         Department.MEDICAL,
@@ -295,7 +305,7 @@ def test_medical_record_missing_is_a_refusal(sessions: sessionmaker[Session]) ->
 def test_settle_status_records_the_change_and_updates_the_record(
     sessions: sessionmaker[Session], outcome: MedicalOutcome
 ) -> None:
-    seed_person(sessions, ID, "张三")
+    seed(sessions, ID, "张三")
     receipt = d.DatabaseMedicalSystem(sessions).settle_status(f.medical_switch(ID, outcome=outcome))
     assert receipt.reference.startswith("MC-")
     with sessions() as session:
@@ -305,7 +315,8 @@ def test_settle_status_records_the_change_and_updates_the_record(
 
 
 def test_settle_status_without_a_record_is_a_refusal(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(DepartmentRefusal, match="no medical insurance record"):
+    seed(sessions, OTHER, "李四", with_medical=False)
+    with pytest.raises(Refused, match="no medical insurance record"):
         d.DatabaseMedicalSystem(sessions).settle_status(f.medical_switch(OTHER))
     assert _count(sessions, MedicalStatusChange) == 0
 
@@ -313,14 +324,17 @@ def test_settle_status_without_a_record_is_a_refusal(sessions: sessionmaker[Sess
 # ---- 公积金 provident fund ------------------------------------------------------------------
 
 
-def test_fund_account_of_an_unknown_person_is_not_found(sessions: sessionmaker[Session]) -> None:
+def test_fund_account_of_a_person_without_one_is_not_found(
+    sessions: sessionmaker[Session],
+) -> None:
+    seed(sessions, OTHER, "李四", with_fund=False)
     assert d.DatabaseProvidentFund(sessions).account(_query(OTHER)) == FundAccount(found=False)
 
 
 def test_fund_account_shows_only_the_cards_last_four_digits(
     sessions: sessionmaker[Session],
 ) -> None:
-    seed_person(sessions, ID, "张三", fund_balance=Decimal("86000.50"))
+    seed(sessions, ID, "张三", fund_balance=Decimal("86000.50"))
     account = d.DatabaseProvidentFund(sessions).account(_query())
     assert account == FundAccount(
         found=True,
@@ -334,7 +348,7 @@ def test_fund_account_shows_only_the_cards_last_four_digits(
 def test_withdraw_pays_the_whole_balance_and_closes_the_account(
     sessions: sessionmaker[Session], status: FundAccountStatus
 ) -> None:
-    seed_person(sessions, ID, "张三", fund_balance=Decimal("86000.50"), fund_status=status)
+    seed(sessions, ID, "张三", fund_balance=Decimal("86000.50"), fund_status=status)
     receipt = d.DatabaseProvidentFund(sessions).withdraw_and_close(f.withdrawal(ID))
     assert (receipt.amount, receipt.card_last4, receipt.duplicate) == (
         Decimal("86000.50"),
@@ -354,20 +368,30 @@ def test_withdraw_pays_the_whole_balance_and_closes_the_account(
 
 
 @pytest.mark.parametrize(
-    ("status", "card", "reason"),
+    ("status", "card", "reason", "code"),
     [
-        (FundAccountStatus.FROZEN, "6222020200112233445", "the account is frozen"),
-        (FundAccountStatus.CLOSED, "6222020200112233445", "the account is already closed"),
-        (FundAccountStatus.ACTIVE, None, "no bank card is registered for the payout"),
+        (FundAccountStatus.FROZEN, "6222020200112233445", "the account is frozen", "frozen"),
+        (
+            FundAccountStatus.CLOSED,
+            "6222020200112233445",
+            "the account is already closed",
+            "closed",
+        ),
+        (FundAccountStatus.ACTIVE, None, "no bank card is registered for the payout", "no-card"),
     ],
 )
 def test_withdraw_refusals_pay_nothing(
-    sessions: sessionmaker[Session], status: FundAccountStatus, card: str | None, reason: str
+    sessions: sessionmaker[Session],
+    status: FundAccountStatus,
+    card: str | None,
+    reason: str,
+    code: str,
 ) -> None:
-    seed_person(sessions, ID, "张三", fund_status=status, card_number=card)
-    with pytest.raises(DepartmentRefusal) as excinfo:
+    seed(sessions, ID, "张三", fund_status=status, card_number=card)
+    with pytest.raises(Refused) as excinfo:
         d.DatabaseProvidentFund(sessions).withdraw_and_close(f.withdrawal(ID))
     assert _refusal(excinfo) == (Department.PROVIDENT_FUND, "withdraw-and-close", reason)
+    assert excinfo.value.code == code
     assert _count(sessions, FundPayout) == 0
     with sessions() as session:
         account = session.get_one(FundAccountRow, ID)
@@ -375,8 +399,10 @@ def test_withdraw_refusals_pay_nothing(
 
 
 def test_withdraw_without_an_account_is_a_refusal(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(DepartmentRefusal, match="no provident fund account"):
+    seed(sessions, OTHER, "李四", with_fund=False)
+    with pytest.raises(Refused, match="no provident fund account"):
         d.DatabaseProvidentFund(sessions).withdraw_and_close(f.withdrawal(OTHER))
+    assert _count(sessions, FundPayout) == 0
 
 
 # ---- 卫健 and notifications ----------------------------------------------------------------
@@ -402,20 +428,25 @@ def test_notification_is_kept_in_the_outbox(sessions: sessionmaker[Session]) -> 
         assert row.body == "The declaration is due by 2026-05-29."
 
 
-# ---- seed ----------------------------------------------------------------------------------
+# ---- scripted people ----------------------------------------------------------------------
 
 
-def test_seed_person_twice_replaces_the_records(sessions: sessionmaker[Session]) -> None:
-    seed_person(sessions, ID, "张三", fund_balance=Decimal("1.00"))
-    seed_person(sessions, ID, "张三", fund_balance=Decimal("2.00"), with_medical=False)
+def test_scripting_a_person_twice_replaces_the_records(sessions: sessionmaker[Session]) -> None:
+    seed(sessions, ID, "张三", fund_balance=Decimal("1.00"))
+    seed(sessions, ID, "张三", fund_balance=Decimal("2.00"), with_medical=False)
     with sessions() as session:
         assert session.get_one(FundAccountRow, ID).balance == Decimal("2.00")
         assert session.scalar(select(func.count()).select_from(FundAccountRow)) == 1
+        # Every record is replaced: the one the second scenario leaves out is gone.
+        assert session.get(MedicalInsuranceRecord, ID) is None
+    with pytest.raises(Refused, match="no medical insurance record"):
+        d.DatabaseMedicalSystem(sessions).medical_record(_query())
 
 
-def test_seed_person_can_leave_departments_out(sessions: sessionmaker[Session]) -> None:
-    seed_person(sessions, ID, "张三", with_contributions=False, with_medical=False, with_fund=False)
+def test_scripting_can_leave_departments_out(sessions: sessionmaker[Session]) -> None:
+    seed(sessions, ID, "张三", with_contributions=False, with_medical=False, with_fund=False)
+    assert d.DatabaseHouseholdRegistry(sessions).verify(_check()).matches
+    assert d.DatabaseProvidentFund(sessions).account(_query()) == FundAccount(found=False)
     assert _count(sessions, ContributionRecord) == 0
     assert _count(sessions, MedicalInsuranceRecord) == 0
     assert _count(sessions, FundAccountRow) == 0
-    assert d.DatabaseHouseholdRegistry(sessions).verify(_check()).matches

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.departments import FundReceipt, Receipt
-from db import departments as d
-from db.models import (
+from simulator import storage as d
+from simulator.models import (
     ContributionRecord,
     ContributionSettlement,
     FundAccountRow,
@@ -35,8 +37,8 @@ from db.models import (
     RetirementApproval,
     RewardNotice,
 )
-from db.seed import seed_person
 from tests.db import factories as f
+from tests.simulator.conftest import seed
 
 ID = f.id_number(1)
 AnyReceipt = Receipt | FundReceipt
@@ -87,7 +89,7 @@ EFFECTS = {
 
 
 def _seed(sessions: sessionmaker[Session]) -> None:
-    seed_person(
+    seed(
         sessions,
         ID,
         "张三",
@@ -184,25 +186,46 @@ def test_concurrent_duplicates_write_one_record(sessions: sessionmaker[Session],
         assert _count(sessions, table) == 1, table.__name__
 
 
-def _wait_until_blocked(sessions: sessionmaker[Session], backend: str) -> None:
-    """On PostgreSQL, until another connection waits on a lock (the unique index); SQLite has
-    no such view, and its writer simply waits for ours."""
-    if backend != "postgresql":
-        time.sleep(0.2)
-        return
+@dataclass
+class _Reached:
+    """Set when another connection is about to run the statement the test waits for."""
+
+    event: threading.Event
+    backend_pid: int | None = None
+
+
+@contextmanager
+def _about_to_run(engine: Engine, beginning: str) -> Iterator[_Reached]:
+    """Announces when a connection of ``engine`` is about to run a statement that begins with
+    ``beginning``: the test waits for that rather than for a while."""
+    reached = _Reached(threading.Event())
+
+    def before(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(beginning.upper()) and not reached.event.is_set():
+            if connection.dialect.name == "postgresql":
+                reached.backend_pid = connection.connection.dbapi_connection.info.backend_pid
+            reached.event.set()
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield reached
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _wait_until_blocked(sessions: sessionmaker[Session], backend_pid: int) -> None:
+    """On PostgreSQL, until that connection waits on a lock (the winner's uncommitted key)."""
     deadline = time.monotonic() + 10
     with sessions() as observer:
         while time.monotonic() < deadline:
             waiting = observer.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
+                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": backend_pid},
             )
             observer.rollback()
-            if waiting:
+            if waiting == "Lock":
                 return
-            time.sleep(0.02)
+            time.sleep(0.02)  # polling the server's own view of the wait, not a guess
     pytest.fail("the concurrent call never waited on the idempotency key")
 
 
@@ -210,9 +233,11 @@ def _wait_until_blocked(sessions: sessionmaker[Session], backend: str) -> None:
 def test_losing_the_race_on_the_key_returns_the_winners_receipt(
     sessions: sessionmaker[Session], backend: str, name: str
 ) -> None:
-    """The winner has inserted its row but not committed when the loser looks for the key: the
-    loser's insert waits on the unique index, fails when the winner commits, and reads the
-    winner's row back (the savepoint path)."""
+    """The winner has inserted its row but not committed when the loser looks for the key.
+
+    PostgreSQL: the loser's insert waits on the unique index, fails when the winner commits,
+    and the loser reads the winner's row back (the savepoint path). SQLite: the loser's
+    transaction (``BEGIN IMMEDIATE``) waits for the winner's to end, then finds its key."""
     _seed(sessions)
     winner_row: FundPayout | NotificationRow
     if name == "fund-payout":
@@ -236,11 +261,19 @@ def test_losing_the_race_on_the_key_returns_the_winners_receipt(
             subject=n.subject,
             body=n.body,
         )
+    # The statement the loser blocks on, once it has looked for the key and found none.
+    blocking = f"INSERT INTO {type(winner_row).__tablename__}"
+    if backend != "postgresql":
+        blocking = "BEGIN IMMEDIATE"
+    engine: Engine = sessions.kw["bind"]
     with ThreadPoolExecutor(1) as pool, sessions() as winner:
         winner.add(winner_row)
         winner.flush()
-        loser = pool.submit(EFFECTS[name].call, sessions)
-        _wait_until_blocked(sessions, backend)
+        with _about_to_run(engine, blocking) as reached:
+            loser = pool.submit(EFFECTS[name].call, sessions)
+            assert reached.event.wait(timeout=10), f"the loser never ran {blocking}"
+        if reached.backend_pid is not None:
+            _wait_until_blocked(sessions, reached.backend_pid)
         winner.commit()
         receipt = loser.result(timeout=30)
     assert receipt.duplicate

@@ -1,9 +1,15 @@
-"""The database systems are what the activities expect: each satisfies its department's Protocol
-(checked by mypy on the assignments below) and its refusals reach Temporal as final errors."""
+"""The department systems are what the activities expect: the adapters the worker uses
+(``adapters.departments``) and the simulator's systems behind its routes
+(``simulator.storage``) each satisfy their department's Protocol (checked by mypy on the
+assignments below), and a department's refusal reaches Temporal as a final error."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
 import pytest
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.exceptions import ApplicationError
 
@@ -16,6 +22,7 @@ from activities.provident_fund import ProvidentFundActivities, ProvidentFundSyst
 from activities.public_security import HouseholdRegistry, PublicSecurityActivities
 from activities.read_model import ReadModel, ReadModelActivities
 from activities.social_insurance import SocialInsuranceActivities, SocialInsuranceSystem
+from adapters.departments import Platform
 from contracts.case import Department
 from contracts.departments import (
     DepartmentRefusalInfo,
@@ -23,7 +30,11 @@ from contracts.departments import (
     HouseholdStep,
     PersonQuery,
 )
-from db.departments import (
+from db import models as project
+from db.read_model import DatabaseReadModel
+from db.session import make_sessionmaker
+from service.department_simulator import DepartmentSimulator
+from simulator.storage import (
     DatabaseHealthCommission,
     DatabaseHouseholdRegistry,
     DatabaseHrSystem,
@@ -32,12 +43,34 @@ from db.departments import (
     DatabaseProvidentFund,
     DatabaseSocialInsurance,
 )
-from db.read_model import DatabaseReadModel
-from db.seed import seed_person
 from tests.db import factories as f
+from tests.simulator.conftest import new_id_number, seed
 
 
-def test_every_protocol_has_a_database_implementation(sessions: sessionmaker[Session]) -> None:
+def test_the_adapters_implement_every_department_protocol(platform: Platform) -> None:
+    registry: HouseholdRegistry = platform.household
+    hr: HrSystem = platform.hr
+    social: SocialInsuranceSystem = platform.social_insurance
+    medical: MedicalSystem = platform.medical
+    fund: ProvidentFundSystem = platform.provident_fund
+    health: HealthCommissionSystem = platform.health
+    notifier: Notifier = platform.notifier
+    assert all([registry, hr, social, medical, fund, health, notifier])
+
+
+@pytest.fixture
+def read_model_case(engine: Engine) -> Iterator[str]:
+    """A case id of this test's own in the project database (the read model), removed after."""
+    case_id = f"retirement-{uuid.uuid4().hex[:12]}"
+    yield case_id
+    with engine.begin() as connection:
+        for table in (project.TaskRow, project.EscalationRow, project.AuditLogRow, project.CaseRow):
+            connection.execute(delete(table).where(table.case_id == case_id))
+
+
+def test_every_protocol_has_a_database_implementation(
+    sessions: sessionmaker[Session], engine: Engine, read_model_case: str
+) -> None:
     registry: HouseholdRegistry = DatabaseHouseholdRegistry(sessions)
     hr: HrSystem = DatabaseHrSystem(sessions)
     social: SocialInsuranceSystem = DatabaseSocialInsurance(sessions)
@@ -45,10 +78,10 @@ def test_every_protocol_has_a_database_implementation(sessions: sessionmaker[Ses
     fund: ProvidentFundSystem = DatabaseProvidentFund(sessions)
     health: HealthCommissionSystem = DatabaseHealthCommission(sessions)
     notifier: Notifier = DatabaseNotifier(sessions)
-    read_model: ReadModel = DatabaseReadModel(sessions)
+    read_model: ReadModel = DatabaseReadModel(make_sessionmaker(engine))
 
     number = f.id_number(1)
-    seed_person(sessions, number, "张三")
+    seed(sessions, number, "张三")
     query = PersonQuery(case_id="case-1", id_number=number)
     assert (
         PublicSecurityActivities(registry)
@@ -69,15 +102,19 @@ def test_every_protocol_has_a_database_implementation(sessions: sessionmaker[Ses
     assert ProvidentFundActivities(fund).account(query).found
     assert HealthCommissionActivities(health).record_reward_notice(f.reward_notice(number))
     assert NotificationActivities(notifier).send(f.notification()).reference.startswith("NT-")
-    ReadModelActivities(read_model).project(f.projection(f.snapshot()))
+    ReadModelActivities(read_model).project(f.projection(f.snapshot(read_model_case)))
 
 
 def test_a_refusal_reaches_temporal_as_a_non_retryable_error(
-    sessions: sessionmaker[Session],
+    departments: DepartmentSimulator, platform: Platform
 ) -> None:
-    activities = SocialInsuranceActivities(DatabaseSocialInsurance(sessions))
+    """Over the platform, as the worker meets it: the simulator's 422 becomes the adapter's
+    ``DepartmentRefusal`` and the activity's final ``ApplicationError``."""
+    number = new_id_number()
+    departments.seed(number, "张三", with_contributions=False)
+    activities = SocialInsuranceActivities(platform.social_insurance)
     with pytest.raises(ApplicationError) as excinfo:
-        activities.contribution_status(PersonQuery(case_id="case-1", id_number=f.id_number(9)))
+        activities.contribution_status(PersonQuery(case_id="case-1", id_number=number))
     error = excinfo.value
     assert (error.type, error.non_retryable) == (DEPARTMENT_REFUSAL, True)
     assert error.details == (
