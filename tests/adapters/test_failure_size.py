@@ -27,9 +27,11 @@ async def test_an_unreachable_department_fails_small_and_says_why() -> None:
         system: Endpoint(f"{nobody}/{system}", "retirement-service", SecretStr("s"))
         for system in System
     }
-    with Platform.connect(endpoints, timeout=httpx.Timeout(2.0)) as platform:
-        with pytest.raises(DepartmentUnavailable) as raised:
-            platform.provident_fund.account(PersonQuery(case_id="c-1", id_number=ID_NUMBER))
+    with (
+        Platform.connect(endpoints, timeout=httpx.Timeout(2.0)) as platform,
+        pytest.raises(DepartmentUnavailable) as raised,
+    ):
+        platform.provident_fund.account(PersonQuery(case_id="c-1", id_number=ID_NUMBER))
     assert "provident-fund could not be reached" in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
     failure = Failure()
