@@ -310,11 +310,9 @@ def _pension_estimate(ctx: Context) -> int:
     a = ctx.args
     statutory = statutory_retirement(a.birth_month, Category(a.category), ctx.policy)
     month: YearMonth = a.retirement_month or statutory.retirement_month
-    age = month.months_since(a.birth_month)
     est = estimate_pension(
+        birth_month=a.birth_month,
         retirement_month=month,
-        age_years=age // 12,
-        age_months=age % 12,
         contribution_index=a.index,
         actual_years=a.actual_years,
         deemed_years=a.deemed_years,
@@ -322,7 +320,7 @@ def _pension_estimate(ctx: Context) -> int:
         wage_area=a.area,
         policy=ctx.policy,
     )
-    result = Pension.of(est, age).model_dump(mode="json")
+    result = Pension.of(est).model_dump(mode="json")
     if ctx.json:
         print_json(result, ctx.out)
         return 0

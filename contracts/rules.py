@@ -101,11 +101,11 @@ class Pension(BaseModel):
     total: Number
 
     @classmethod
-    def of(cls, e: PensionEstimate, age_months_total: int) -> Self:
+    def of(cls, e: PensionEstimate) -> Self:
         return cls(
             retirement_month=e.retirement_month,
-            age_years=age_months_total // 12,
-            age_months=age_months_total % 12,
+            age_years=e.age_years,
+            age_months=e.age_months,
             wage_area=e.wage_area,
             wage_base=e.wage_base,
             wage_base_period=e.wage_base_period,

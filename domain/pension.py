@@ -30,6 +30,7 @@ class PensionInputError(ValueError):
 @dataclass(frozen=True, slots=True)
 class PensionEstimate:
     retirement_month: YearMonth
+    age: int  # at retirement, in months: the months divisor's age
     wage_area: str
     wage_base: Decimal
     wage_base_period: str
@@ -45,6 +46,14 @@ class PensionEstimate:
     def total(self) -> Decimal:
         return self.basic + self.personal_account + self.transitional
 
+    @property
+    def age_years(self) -> int:
+        return self.age // 12
+
+    @property
+    def age_months(self) -> int:
+        return self.age % 12
+
 
 def to_fen(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
@@ -52,9 +61,8 @@ def to_fen(amount: Decimal) -> Decimal:
 
 def estimate_pension(
     *,
+    birth_month: YearMonth,
     retirement_month: YearMonth,
-    age_years: int,
-    age_months: int,
     contribution_index: Decimal,
     actual_years: Decimal,
     deemed_years: Decimal,
@@ -62,7 +70,9 @@ def estimate_pension(
     policy: Policy,
     wage_area: str | None = None,
 ) -> PensionEstimate:
-    """Estimate the monthly pension; :class:`PensionInputError` when the inputs don't fit."""
+    """Estimate the monthly pension of someone born in ``birth_month`` who retires in
+    ``retirement_month`` (their age then picks the months divisor); :class:`PensionInputError`
+    when the inputs don't fit. The API, the CLI and the workflow all call it so: one mapping."""
     if not 0 < contribution_index <= MAX_INDEX:
         raise PensionInputError(f"the average contribution index must be in (0, {MAX_INDEX}]")
     for name, years in (("actual", actual_years), ("deemed", deemed_years)):
@@ -70,8 +80,9 @@ def estimate_pension(
             raise PensionInputError(f"{name} years must be 0..{MAX_YEARS}")
     if not 0 <= account_balance <= MAX_BALANCE:
         raise PensionInputError(f"the account balance must be 0..{MAX_BALANCE:f} yuan")
-    if not 0 <= age_months <= 11:
-        raise PensionInputError("age months must be 0..11")
+    age = retirement_month.months_since(birth_month)
+    if age < 0:
+        raise PensionInputError("the retirement month is before the birth month")
     rules = policy.pension
     area = wage_area or rules.default_wage_area
     base, provisional = wage_base_for(retirement_month, policy)
@@ -82,9 +93,10 @@ def estimate_pension(
     wage = base.areas[area]
     indexed = wage * contribution_index
     years = actual_years + deemed_years
-    divisor = months_divisor(age_years, age_months, policy)
+    divisor = months_divisor(age // 12, age % 12, policy)
     return PensionEstimate(
         retirement_month=retirement_month,
+        age=age,
         wage_area=area,
         wage_base=wage,
         wage_base_period=f"{base.start}..{base.end}",

@@ -1,5 +1,6 @@
 """The projector: the read model in the database, the search attributes and the Temporal UI's
-current details, kept up with every change. Mixed into :class:`workflows.case.RetirementCase`.
+current details, kept up with every change. Runs beside the stages for the whole run
+(``workflows.case``).
 
 The read model only ever shows what a completed workflow task has committed: the projection is
 an ordinary activity, which the server dispatches after the task that scheduled it completed.
@@ -29,29 +30,42 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-from workflows.ledger import DEPARTMENT_RETRY, STEP_TIMEOUT, CaseLedger
+from workflows.state import State
+from workflows.steps import DEPARTMENT_RETRY, STEP_TIMEOUT
+
+# Patch id (docs/versioning.md): cases started before it upsert all six attributes every time.
+CHANGED_SEARCH_ATTRIBUTES_ONLY = "search-attributes-changed-only-2026-12"
+# Patch id: cases started before it wrote the read model from a local activity.
+PROJECTION_AFTER_COMMIT = "projection-after-commit-2026-12"
+_NEVER = object()  # an attribute this run has not upserted yet
 
 
-class Projecting(CaseLedger):
-    async def _keep_projection(self) -> None:
+class Projector:
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.projected_version = 0  # the last version this run wrote to the read model
+        self.published: dict[str, object] = {}  # search attributes this run has upserted
+
+    async def keep_projection(self) -> None:
         """Write each new version to the read model; coalesces bursts into one write."""
+        state = self.state
         while True:
             await workflow.wait_condition(
                 lambda: (
-                    self._version > self._projected_version
-                    or (self._draining and workflow.all_handlers_finished())
+                    state.version > self.projected_version
+                    or (state.draining and workflow.all_handlers_finished())
                 )
             )
-            if self._version <= self._projected_version:
+            if state.version <= self.projected_version:
                 return
-            version = self._version
-            snapshot = self._snapshot()
-            audit = list(self._audit)
+            version = state.version
+            snapshot = state.snapshot()
+            audit = list(state.audit)
             self._publish(snapshot)
             projection = Projection(
-                case_id=self._case_id,
-                person_key=self._input.person_key,
-                id_number=self._person.id_number,
+                case_id=state.case_id,
+                person_key=state.input.person_key,
+                id_number=state.person.id_number,
                 snapshot=snapshot,
                 audit=audit,
             )
@@ -77,12 +91,12 @@ class Projecting(CaseLedger):
                     retry_policy=DEPARTMENT_RETRY,
                     summary=summary,
                 )
-            self._projected_version = version
-            del self._audit[: len(audit)]
+            self.projected_version = version
+            del state.audit[: len(audit)]
 
     def _publish(self, snapshot: CaseSnapshot) -> None:
         """Search attributes and the Temporal UI's current details (no personal data)."""
-        if self._input.search_attributes:
+        if self.state.input.search_attributes:
             updates = _search_attributes(snapshot)
             if workflow.patched(CHANGED_SEARCH_ATTRIBUTES_ONLY):
                 # Only what differs from what this run has upserted before: about a third of a
@@ -91,18 +105,11 @@ class Projecting(CaseLedger):
                 # ``info().typed_search_attributes``: a worker replaying the case after a crash
                 # does not start from the same attributes, and the upserts then differed from
                 # the history (a non-determinism error found by the chaos run).
-                updates = [u for u in updates if self._published.get(u.key.name, _NEVER) != u.value]
-                self._published.update((u.key.name, u.value) for u in updates)
+                updates = [u for u in updates if self.published.get(u.key.name, _NEVER) != u.value]
+                self.published.update((u.key.name, u.value) for u in updates)
             if updates:
                 workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(self._details_markdown(snapshot))
-
-
-# Patch id (docs/versioning.md): cases started before it upsert all six attributes every time.
-CHANGED_SEARCH_ATTRIBUTES_ONLY = "search-attributes-changed-only-2026-12"
-# Patch id: cases started before it wrote the read model from a local activity.
-PROJECTION_AFTER_COMMIT = "projection-after-commit-2026-12"
-_NEVER = object()  # an attribute this run has not upserted yet
+        workflow.set_current_details(details_markdown(snapshot))
 
 
 def _search_attributes(snapshot: CaseSnapshot) -> list[SearchAttributeUpdate[Any]]:
@@ -117,3 +124,29 @@ def _search_attributes(snapshot: CaseSnapshot) -> list[SearchAttributeUpdate[Any
         if due is not None
         else search.NEXT_DEADLINE.value_unset(),
     ]
+
+
+def details_markdown(snapshot: CaseSnapshot) -> str:
+    """The Temporal UI's current details: stage, the nine items, open tasks, what is overdue."""
+    lines = [
+        f"**{snapshot.stage}** · retires {snapshot.deadlines.retirement_month} · "
+        f"region {snapshot.region_code} · path {snapshot.path or 'not declared'}",
+        "",
+        "| # | item | department | status |",
+        "|---|---|---|---|",
+    ]
+    for n, item in enumerate(snapshot.items, 1):
+        lines.append(f"| {n} | {item.key} | {item.department} | {item.status} |")
+    open_tasks = snapshot.open_tasks()
+    if open_tasks:
+        lines += ["", "Open tasks:"]
+        for t in open_tasks:
+            who = t.department or t.assignee
+            due = f", due {t.due}{' (estimated)' if t.due_estimated else ''}" if t.due else ""
+            flag = " ⚠ escalated" if t.escalated else ""
+            lines.append(f"- {t.id} ({who}{due}){flag}: {t.title}")
+    if snapshot.overdue:
+        lines += ["", f"Overdue: {', '.join(snapshot.overdue)}"]
+    if snapshot.closed_reason:
+        lines += ["", f"Closed: {snapshot.closed_reason}"]
+    return "\n".join(lines)

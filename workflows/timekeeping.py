@@ -1,6 +1,6 @@
 """The timekeeper: reminders before deadlines, escalations after them and after clerks'
-working-day deadlines. ``workflows.timers`` says what is due; this fires it. Mixed into
-:class:`workflows.case.RetirementCase`."""
+working-day deadlines. ``workflows.timers`` says what is due; this fires it. Runs beside the
+stages for the whole run (``workflows.case``)."""
 
 from __future__ import annotations
 
@@ -14,44 +14,55 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM,
         Department,
     )
-    from contracts.workflow import (
-        Assignee,
-        Escalation,
-    )
+    from contracts.workflow import Assignee
     from domain.timeline import (
         Milestone,
     )
     from workflows.timers import Timer, TimerKind, pending_timers
 
 
-from workflows.ledger import MILESTONE_DEPARTMENT, CaseLedger
+from workflows.state import State
+from workflows.steps import Steps
+
+# Which milestone each department answers for when it is missed.
+MILESTONE_DEPARTMENT = {
+    Milestone.DECLARATION: Department.HR,
+    Milestone.CONTRIBUTION_CHECK: Department.SOCIAL_INSURANCE,
+    Milestone.INITIATION: Department.HR,
+}
 
 
-class Timekeeping(CaseLedger):
+class Timekeeper:
+    def __init__(self, state: State, steps: Steps) -> None:
+        self.state = state
+        self.steps = steps
+
     def _pending(self) -> list[Timer]:
+        state = self.state
         return pending_timers(
-            stage=self._stage,
-            timeline=self._timeline,
-            tasks=self._tasks.values(),
-            fired=self._fired,
-            schedule_from=self._schedule_from,
+            stage=state.stage,
+            timeline=state.timeline,
+            tasks=state.tasks.values(),
+            fired=state.fired,
+            schedule_from=state.schedule_from,
         )
 
+    def _stopped(self) -> bool:
+        return self.state.draining or self.state.stage.terminal
+
     def _timer_changed(self, key: str) -> bool:
-        return self._draining or self._stage.terminal or self._next_key() != key
+        return self._stopped() or self._next_key() != key
 
     def _next_key(self) -> str | None:
         pending = self._pending()
         return pending[0].key if pending else None
 
-    async def _keep_time(self) -> None:
+    async def keep_time(self) -> None:
         """Sleep until the earliest pending timer and fire it; wake early when it changes."""
-        while not self._draining and not self._stage.terminal:
+        while not self._stopped():
             pending = self._pending()
             if not pending:
-                await workflow.wait_condition(
-                    lambda: self._draining or self._stage.terminal or bool(self._pending())
-                )
+                await workflow.wait_condition(lambda: self._stopped() or bool(self._pending()))
                 continue
             timer = pending[0]
             delay = (timer.at - workflow.now()).total_seconds()
@@ -68,44 +79,45 @@ class Timekeeping(CaseLedger):
             await self._fire(timer)
 
     async def _fire(self, timer: Timer) -> None:
-        self._fired.add(timer.key)
-        self._bump()
+        state, steps = self.state, self.steps
+        state.fired.add(timer.key)
+        state.bump()
         if timer.kind is TimerKind.REMINDER:
             assert timer.milestone is not None
             for role, recipient in self._who_must_act(timer.milestone):
-                await self._notify(
+                await steps.notify(
                     role,
                     recipient,
                     "reminder",
                     f"{timer.milestone} due {timer.due}",
                     key=f"{timer.key}:{recipient}",
                 )
-            self._reminders_sent += 1
-            self._event(f"reminder sent: {timer.milestone} due {timer.due}", SYSTEM)
+            state.reminders_sent += 1
+            state.event(f"reminder sent: {timer.milestone} due {timer.due}", SYSTEM)
         elif timer.kind is TimerKind.WINDOW_OPENS:
             for role, recipient in self._who_must_act(Milestone.INITIATION):
-                await self._notify(
+                await steps.notify(
                     role,
                     recipient,
                     "window-opens",
                     f"The joint application can be initiated until {timer.due}",
                     key=f"{timer.key}:{recipient}",
                 )
-            self._event("initiation window opened", SYSTEM)
+            state.event("initiation window opened", SYSTEM)
         elif timer.kind is TimerKind.ESCALATION:
             assert timer.milestone is not None
-            self._overdue.add(timer.milestone)
-            await self._escalate(
+            state.overdue.add(timer.milestone)
+            await steps.escalate(
                 MILESTONE_DEPARTMENT[timer.milestone],
                 f"{timer.milestone} was due {timer.due} and is not done",
                 key=timer.key,
             )
         else:
             assert timer.task_id is not None
-            task = self._tasks[timer.task_id]
-            self._tasks[task.id] = task.model_copy(update={"escalated": True})
+            task = state.tasks[timer.task_id]
+            state.tasks[task.id] = task.model_copy(update={"escalated": True})
             assert task.department is not None
-            await self._escalate(
+            await steps.escalate(
                 task.department,
                 f"{task.kind} {task.id} was due {task.due} (working-day deadline"
                 f"{', estimated' if task.due_estimated else ''})",
@@ -113,38 +125,20 @@ class Timekeeping(CaseLedger):
                 task_id=task.id,
             )
 
-    async def _escalate(
-        self, department: Department, reason: str, *, key: str, task_id: str | None = None
-    ) -> None:
-        escalation = Escalation(
-            id=f"esc-{len(self._escalations) + 1}",
-            at=workflow.now(),
-            department=department,
-            reason=reason,
-            task_id=task_id,
-        )
-        self._escalations.append(escalation)
-        self._event(f"escalated to {department} supervisors: {reason}", SYSTEM)
-        await self._notify(
-            "supervisor",
-            f"{department}@{self._person.region_code}",
-            "escalation",
-            reason,
-            key=key,
-        )
-
     def _who_must_act(self, milestone: Milestone) -> list[tuple[str, str]]:
         """Recipients of a milestone's reminder: whoever holds an open task. A milestone is only
         reminded in the stages that lead to it (``workflows.timers``), where every open task is
         a step towards it; with none open, the declaration is the organisation's to make."""
+        state = self.state
+        region = state.person.region_code
         recipients: list[tuple[str, str]] = []
-        for task in self._open_tasks():
+        for task in state.open_tasks():
             if task.assignee is Assignee.CLERK and task.department is not None:
-                recipients.append(("clerk", f"{task.department}@{self._person.region_code}"))
+                recipients.append(("clerk", f"{task.department}@{region}"))
             elif task.assignee is Assignee.ORGANISATION and task.organisation:
                 recipients.append(("organisation", task.organisation))
             elif task.assignee is Assignee.INDIVIDUAL:
-                recipients.append(("individual", self._input.person_key))
+                recipients.append(("individual", state.input.person_key))
         if not recipients and milestone is Milestone.DECLARATION:
-            recipients.append(("organisation", self._person.organisation))
+            recipients.append(("organisation", state.person.organisation))
         return sorted(set(recipients))

@@ -85,12 +85,10 @@ def pension_estimate(body: PensionEstimateBody, ctx: ContextDep) -> Pension:
         if body.retirement_month
         else statutory.retirement_month
     )
-    age = month.months_since(birth)
     try:
         estimate = estimate_pension(
+            birth_month=birth,
             retirement_month=month,
-            age_years=age // 12,
-            age_months=age % 12,
             contribution_index=body.contribution_index,
             actual_years=body.actual_years,
             deemed_years=body.deemed_years,
@@ -100,7 +98,7 @@ def pension_estimate(body: PensionEstimateBody, ctx: ContextDep) -> Pension:
         )
     except PensionInputError as exc:
         raise Problem(422, str(exc), "pension-input") from None
-    return Pension.of(estimate, age)
+    return Pension.of(estimate)
 
 
 class ClerkDue(BaseModel):

@@ -16,7 +16,7 @@ def test_worked_example(policy: Policy) -> None:
     #   transitional = 8786.496 × 5 × 1.2%                 = 527.18976        → 527.19
     #   total        = 2819.00 + 1079.14 + 527.19                             = 4425.33
     est = estimate_pension(
-        retirement_month=YearMonth(2026, 5), age_years=60, age_months=4,
+        birth_month=YearMonth(1966, 1), retirement_month=YearMonth(2026, 5),
         contribution_index=Decimal("1.2"), actual_years=Decimal(30), deemed_years=Decimal(5),
         account_balance=Decimal(150000), policy=policy,
     )  # fmt: skip
@@ -35,7 +35,7 @@ def test_changchun_wage_and_half_up_rounding(policy: Policy) -> None:
     #              up; half-even would give 2074.34)
     #   personal = 20000.85 / 170 = 117.6520… → 117.65
     est = estimate_pension(
-        retirement_month=YearMonth(2025, 7), age_years=55, age_months=0,
+        birth_month=YearMonth(1970, 7), retirement_month=YearMonth(2025, 7),
         contribution_index=Decimal(1), actual_years=Decimal(26), deemed_years=Decimal(0),
         account_balance=Decimal("20000.85"), policy=policy, wage_area="changchun",
     )  # fmt: skip
@@ -51,7 +51,7 @@ def test_state_farm_wage_base(policy: Policy) -> None:
     # State farms (农垦) W = 2223.42 (26,681 a year), index 1, 20 years: 2223.42 × 0.2 = 444.684
     # → 444.68.
     est = estimate_pension(
-        retirement_month=YearMonth(2026, 1), age_years=60, age_months=0,
+        birth_month=YearMonth(1966, 1), retirement_month=YearMonth(2026, 1),
         contribution_index=Decimal(1), actual_years=Decimal(20), deemed_years=Decimal(0),
         account_balance=Decimal(0), policy=policy, wage_area="state-farm",
     )  # fmt: skip
@@ -60,7 +60,7 @@ def test_state_farm_wage_base(policy: Policy) -> None:
 
 def test_future_retirement_uses_the_latest_base_flagged_provisional(policy: Policy) -> None:
     est = estimate_pension(
-        retirement_month=YearMonth(2031, 5), age_years=61, age_months=4,
+        birth_month=YearMonth(1970, 1), retirement_month=YearMonth(2031, 5),
         contribution_index=Decimal(1), actual_years=Decimal(20), deemed_years=Decimal(0),
         account_balance=Decimal(0), policy=policy,
     )  # fmt: skip
@@ -80,15 +80,15 @@ def test_divisor_interpolation_is_a_policy_switch(policy: Policy) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"age_years": 39}, "no months divisor"),
+        ({"birth_month": YearMonth(1987, 1)}, "no months divisor"),  # 39
         ({"wage_area": "shanghai"}, "no wage base for area"),
         ({"contribution_index": Decimal(0)}, "index"),
-        ({"age_months": 12}, "0..11"),
+        ({"birth_month": YearMonth(2026, 2)}, "before the birth month"),
     ],
 )
 def test_bad_inputs(policy: Policy, kwargs: dict[str, object], message: str) -> None:
     base: dict[str, object] = {
-        "retirement_month": YearMonth(2026, 1), "age_years": 60, "age_months": 0,
+        "birth_month": YearMonth(1966, 1), "retirement_month": YearMonth(2026, 1),
         "contribution_index": Decimal(1), "actual_years": Decimal(20),
         "deemed_years": Decimal(0), "account_balance": Decimal(0),
     }  # fmt: skip

@@ -34,8 +34,8 @@ from domain.idcard import check_character
 from domain.months import YearMonth
 from domain.policy import Category, Policy
 from domain.timeline import CHINA_TZ
-from service.binaries import temporal_test_server
-from service.cases import StartedCase, start_case
+from harness.binaries import temporal_test_server
+from service.case_start import StartedCase, start_case
 from service.temporal import DATA_CONVERTER
 from tests.workflows.fakes import FakeDepartments
 from worker import build_worker

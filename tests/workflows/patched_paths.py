@@ -25,11 +25,11 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from cli.demo import demo_data_converter
 from contracts.case import Department, Role
 from contracts.workflow import Cancel, Stage, TaskKind
+from harness.binaries import temporal_test_server
+from harness.demo_command import demo_data_converter
 from policies import load_policy
-from service.binaries import temporal_test_server
 from tests.workflows.conftest import Harness, clerk, request_id, wait_for
 from tests.workflows.fakes import FakeDepartments
 from tests.workflows.helpers import NORMAL, Case, approve, decide

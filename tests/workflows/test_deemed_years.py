@@ -42,11 +42,9 @@ DECLARED = Declaration(contribution_years=Decimal(30), deemed_years=Decimal(5))
 
 def expected_monthly(harness: Harness, man: Retiree, deemed: Decimal) -> Decimal:
     """The pension by the rules on the record's figures and ``deemed`` deemed years."""
-    age = man.t.months_since(man.birth_month)
     return estimate_pension(
+        birth_month=man.birth_month,
         retirement_month=man.t,
-        age_years=age // 12,
-        age_months=age % 12,
         contribution_index=Decimal("1.0"),
         actual_years=Decimal(30),
         deemed_years=deemed,

@@ -17,7 +17,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from cli.demo import demo_data_converter
+from harness.demo_command import demo_data_converter
 from tests.workflows.patched_paths import STORIES
 from workflows.case import RetirementCase
 

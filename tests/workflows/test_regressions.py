@@ -1,7 +1,7 @@
 """Histories the current SDK cannot replay, kept so a change in its behaviour is noticed.
 
 ``update-during-projection.json`` comes from a chaos run on 2026-11-30 (encrypted with the
-throwaway key of ``service.cluster.KEYS``). A worker was killed; a query sent to the case then
+throwaway key of ``harness.cluster.KEYS``). A worker was killed; a query sent to the case then
 waited on the dead worker's sticky queue; the provident fund's account step completed, and its
 workflow task waited there too. The restarted worker answered the query by applying the step as
 live work (opening ``fund-withdrawal-7`` and writing the read model from a local activity), and
@@ -25,7 +25,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from service.cluster import KEYS
+from harness.cluster import KEYS
 from service.settings import Settings
 from service.temporal import data_converter
 from workflows.case import RetirementCase

@@ -15,7 +15,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from cli.demo import demo_data_converter
+from harness.demo_command import demo_data_converter
 from workflows.case import RetirementCase
 
 CORPUS = Path(__file__).parent / "histories"
