@@ -23,7 +23,7 @@ lint: install
 
 types: install
 	$(BIN)/mypy domain contracts activities adapters db workflows service api cli policies simulator \
-		worker.py tests bench
+		harness worker.py tests bench
 
 unit: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -45,12 +45,12 @@ record-histories: install
 # down and the database connections cut; prints the figures and fails on any loss, duplicate or
 # drift. CASES=n for a bigger run; DATABASE=sqlite without PostgreSQL.
 chaos: install
-	$(BIN)/python -m service.chaos --cases $(or $(CASES),24) --database $(or $(DATABASE),postgres)
+	$(BIN)/python -m harness.chaos --cases $(or $(CASES),24) --database $(or $(DATABASE),postgres)
 
 # 1,000 cases through the HTTP API: employers declaring the same people at once, 50 clerks
 # competing for tasks; fails on any 5xx, lost or doubled decision, duplicate or drift.
 load: install
-	$(BIN)/python -m service.load --cases $(or $(CASES),1000) --clerks $(or $(CLERKS),50) \
+	$(BIN)/python -m harness.load --cases $(or $(CASES),1000) --clerks $(or $(CLERKS),50) \
 		--database $(or $(DATABASE),postgres)
 
 # The service against the raw Temporal engine on this machine (docs/performance.md): its own dev

@@ -79,32 +79,26 @@ class DepartmentSystems:
 
 
 def activities_for(systems: DepartmentSystems) -> Sequence[Callable[..., Any]]:
-    """Every activity the case workflow calls, bound to its department system."""
-    public_security = PublicSecurityActivities(systems.household)
-    hr = HrActivities(systems.hr)
-    social = SocialInsuranceActivities(systems.social_insurance)
-    medical = MedicalSecurityActivities(systems.medical)
-    fund = ProvidentFundActivities(systems.provident_fund)
-    health = HealthCommissionActivities(systems.health)
-    notifications = NotificationActivities(systems.notifier)
-    read_model = ReadModelActivities(systems.read_model)
-    return [
-        public_security.verify_household,
-        hr.record_approval,
-        social.receive_prereview,
-        social.contribution_status,
-        social.settle,
-        social.switch_to_retiree,
-        social.award_pension,
-        medical.medical_record,
-        medical.settle_status,
-        fund.account,
-        fund.withdraw_and_close,
-        health.record_reward_notice,
-        notifications.send,
-        read_model.project,
-        load_current_policy,
+    """Every activity the case workflow calls, bound to its department system: each
+    ``*Activities`` object's methods marked ``@activity.defn``, found rather than listed, so a
+    step added to a department's class is registered without a second place to remember."""
+    bound = [
+        PublicSecurityActivities(systems.household),
+        HrActivities(systems.hr),
+        SocialInsuranceActivities(systems.social_insurance),
+        MedicalSecurityActivities(systems.medical),
+        ProvidentFundActivities(systems.provident_fund),
+        HealthCommissionActivities(systems.health),
+        NotificationActivities(systems.notifier),
+        ReadModelActivities(systems.read_model),
     ]
+    found: list[Callable[..., Any]] = [
+        getattr(owner, name)
+        for owner in bound
+        for name in sorted(vars(type(owner)))
+        if hasattr(getattr(type(owner), name), "__temporal_activity_definition")
+    ]
+    return [*found, load_current_policy]
 
 
 class _BindActivityContext(ActivityInboundInterceptor):

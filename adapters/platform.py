@@ -6,7 +6,7 @@ answer means for the activity that made it.
   turns into a non-retryable failure and the workflow into a task for that department's clerk,
   in the department's own words.
 * A timeout, a connection error or a 5xx: :class:`DepartmentUnavailable`. Temporal retries the
-  activity with backoff for as long as it takes (``workflows.ledger.DEPARTMENT_RETRY``); a write
+  activity with backoff for as long as it takes (``workflows.steps.DEPARTMENT_RETRY``); a write
   retried after an answer was lost carries the same ``Idempotency-Key``, so the department
   applies it once.
 * An answer that does not fit the contract (a 200 that is not the result, a 422 that is not a

@@ -1,7 +1,7 @@
 """``make bench``: throughput, decision latency, cost per case and scale, against the raw engine,
 in one run on free ports; prints a table and writes ``var/bench/summary.json``. The histories
 the run made (its completed throughput cases, a sample of the open cases at scale) are replayed
-against the workflow code (``service.replay_gate``): one that does not replay fails the run.
+against the workflow code (``harness.replay_gate``): one that does not replay fails the run.
 
     python -m bench [--cases N] [--open-cases N] [--samples N] [--clerks N] [--rounds N]
                     [--database sqlite|postgres] [--out PATH]
@@ -29,8 +29,8 @@ from bench.raw import plan_from_history
 from bench.report import machine, table, verdicts
 from bench.rig import Rig, rig
 from bench.stats import cpu_seconds
-from service.cluster import run_stoppable
-from service.replay_gate import ReplayReport, replay_gate, run_name
+from harness.cluster import run_stoppable
+from harness.replay_gate import ReplayReport, replay_gate, run_name
 
 POLL = 0.1  # seconds between a driver's looks at a busy case, the same for both sides
 

@@ -25,8 +25,8 @@ from bench.rig import Rig
 from bench.stats import summary_ms
 from contracts.case import Department
 from contracts.workflow import CaseOutcome, Decision, Outcome, TaskKind
-from service.driver import clerk_for
-from service.people import REGION
+from harness.driver import clerk_for
+from harness.people import REGION
 from workflows.case import RetirementCase
 
 KINDS = ("api", "update", "engine")

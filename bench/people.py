@@ -6,15 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from contracts.case import Declaration, Person
-from service.department_simulator import DepartmentSimulator
-from service.people import MAX_PEOPLE, REGION, early_retiree
+from harness.department_simulator import DepartmentSimulator
+from harness.people import MAX_PEOPLE, REGION, early_retiree
 
 EMPLOYER = "emp-bench"
 CAPACITY = MAX_PEOPLE  # a run needs its throughput, latency and scale cases together below this
 
 
 def person(serial: int) -> tuple[Person, Declaration]:
-    """The ``serial``-th person (the chaos and load runs' kind, ``service.people``)."""
+    """The ``serial``-th person (the chaos and load runs' kind, ``harness.people``)."""
     return early_retiree(serial, organisation=EMPLOYER, region=REGION)
 
 

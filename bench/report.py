@@ -11,7 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from service.binaries import temporal_cli
+from harness.binaries import temporal_cli
 
 
 def machine() -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The machinery one benchmark run stands on: the project's dev server, worker and API
-(``service.cluster``), the raw baseline's worker, a client for each, and the database."""
+(``harness.cluster``), the raw baseline's worker, a client for each, and the database."""
 
 from __future__ import annotations
 
@@ -19,18 +19,18 @@ from temporalio.client import Client
 from bench.people import EMPLOYER
 from contracts.case import Actor, Declaration, Person, Role
 from db.models import TaskRow
-from db.scratch import scratch_database
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
+from harness.cluster import Cluster
+from harness.scratch import scratch_database
 from policies import load_policy
-from service.cases import StartedCase, start_case
-from service.cluster import Cluster
+from service.case_start import StartedCase, start_case
 from service.temporal import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
     "domain", "policies", "contracts", "activities", "adapters", "workflows", "db", "service",
-    "api", "cli", "bench", "simulator",
+    "api", "cli", "bench", "simulator", "harness",
 )  # fmt: skip
 
 EMPLOYER_ACTOR = Actor(id="bench-officer", role=Role.EMPLOYER, organisation=EMPLOYER)

@@ -1,6 +1,6 @@
 """Scale: many open cases waiting at pre-review on one dev server — how fast they start, the
 worker's resident memory, the server's database size and the inbox's latency at that size; and
-a sample of their histories replayed (``service.replay_gate``)."""
+a sample of their histories replayed (``harness.replay_gate``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from bench.people import people, seed
 from bench.rig import Rig
 from bench.stats import files_mb, rss_mb, summary_ms
 from contracts.workflow import TaskKind
-from service.exactly_once import history_tally
-from service.replay_gate import ReplayReport, replay_gate
-from service.replay_gate import sample as sample_of
+from harness.exactly_once import history_tally
+from harness.replay_gate import ReplayReport, replay_gate
+from harness.replay_gate import sample as sample_of
 
 STARTS_IN_FLIGHT = 64
 INBOX_SAMPLES = 200
@@ -60,7 +60,7 @@ async def run(
     settle_timeout: float,
     replay_run: str,
 ) -> ScaleFigures:
-    """``replay_run``: where histories that do not replay are kept (``service.replay_gate``)."""
+    """``replay_run``: where histories that do not replay are kept (``harness.replay_gate``)."""
     cast = people(first_serial, count)
     rss_before = rss_mb(rig.worker_pid)
     began = time.monotonic()

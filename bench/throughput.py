@@ -4,7 +4,7 @@ baseline with the same activities and updates, on the same server in the same ru
 Both are driven the same way, as fast as the engine takes them: a driver per case looks at the
 case's state, sends the update it is waiting for at once, and otherwise looks again after
 ``poll`` seconds. Each looks where its clients would: the project's driver
-(``service.driver.Driver``: the Updates the API sends, approve everything) reads the read model,
+(``harness.driver.Driver``: the Updates the API sends, approve everything) reads the read model,
 as the API does, which the workflow writes before it answers an update; the baseline has nothing
 but its workflow, so its driver queries it. Department activities run in the project's worker
 process, the baseline's no-op activities in its own worker process.
@@ -23,7 +23,7 @@ from bench.people import people, seed
 from bench.raw import Phase, RawCase, RawPlan
 from bench.rig import Rig
 from contracts.workflow import CaseOutcome, Stage
-from service.driver import Driver, Script, Step, read_model_look
+from harness.driver import Driver, Script, Step, read_model_look
 from workflows.case import RetirementCase
 
 CASE_TIMEOUT = 600.0

@@ -9,9 +9,15 @@ import sys
 from collections.abc import Sequence
 from typing import IO, NoReturn
 
-from cli.demo import add_demo_command, run_demo
-from cli.dev import add_dev_command, run_dev
-from cli.ops import add_ops_commands, run_ops
+from cli.commands import (
+    OPS_COMMANDS,
+    add_demo_command,
+    add_dev_command,
+    add_ops_commands,
+    run_demo,
+    run_dev,
+    run_ops,
+)
 from cli.rules import UsageError, add_rules_commands, run_rules
 
 PROG = "retirement"
@@ -45,7 +51,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
             return run_demo(args, stream)
         if args.command == "dev":
             return run_dev(args, stream)
-        if args.command in ("schedules", "roster", "reconcile", "doctor"):
+        if args.command in OPS_COMMANDS:
             return run_ops(args, stream)
         return run_rules(args, stream)
     except (UsageError, ValueError, ArithmeticError) as exc:

@@ -1,11 +1,11 @@
 """Operations commands: ``retirement schedules ensure``, ``retirement roster load FILE``,
-``retirement reconcile`` and ``retirement doctor``."""
+``retirement reconcile`` and ``retirement doctor`` (their arguments: ``cli/commands.py``). Loaded
+only when one of them runs: they need Temporal, the database and the workflow."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from temporalio.service import RPCError, RPCStatusCode
@@ -22,47 +22,6 @@ from service.temporal import connect
 
 if TYPE_CHECKING:
     from service import doctor  # imported when run: it loads the workflow and the replayer
-
-
-def add_ops_commands(sub: Any) -> None:
-    schedules = sub.add_parser("schedules", help="the daily sweeps' Temporal Schedules")
-    cmds = schedules.add_subparsers(dest="schedules_command", required=True, metavar="COMMAND")
-    cmds.add_parser("ensure", help="create them, or update them to this version (idempotent)")
-    roster = sub.add_parser("roster", help="employers' rosters for the daily sweep")
-    rcmds = roster.add_subparsers(dest="roster_command", required=True, metavar="COMMAND")
-    load = rcmds.add_parser("load", help="load a roster CSV (a file drop); rows are upserted")
-    load.add_argument("file", type=Path, metavar="FILE")
-    check = sub.add_parser(
-        "reconcile", help="compare workflows, read model and department records; 1 on drift"
-    )
-    check.add_argument("--json", action="store_true", help="print the drift as JSON")
-    cure = sub.add_parser(
-        "doctor",
-        help="find cases whose workflow tasks fail or whose history cannot be replayed, and reset "
-        "cases missing updates their old run accepted (an unfinished heal); 1 if any",
-    )
-    cure.add_argument(
-        "--replay",
-        action="store_true",
-        help="also replay every running case's history (finds latent cases; costs a history "
-        "fetch and a replay per case)",
-    )
-    cure.add_argument(
-        "--heal",
-        action="store_true",
-        help="reset each case found to before its first bad workflow task and re-send the "
-        "updates the reset drops, then check nothing was lost; for an unfinished heal, re-send "
-        "what is missing (after a reset by hand only for the cases named with --case)",
-    )
-    cure.add_argument("--case", action="append", default=[], metavar="ID", help="only this case")
-    cure.add_argument(
-        "--timeout",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="how long a healed case may take to accept its re-sent updates (default 120)",
-    )
-    cure.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
 def run_ops(args: argparse.Namespace, out: IO[str]) -> int:

@@ -64,13 +64,20 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
-def region_covers(actor_region: str, case_region: str) -> bool:
-    """A province-level code (xx0000) covers its cities, a city-level one (xxxx00) its counties."""
+def region_prefix(actor_region: str) -> str:
+    """The start every region code under ``actor_region`` shares: a province-level code (xx0000)
+    covers its cities and counties (xx), a city-level one (xxxx00) its counties (xxxx), a county
+    only itself. The one statement of the rule: Python checks use :func:`region_covers`, the read
+    model's queries ``api.queries.region_filter``."""
     if actor_region.endswith("0000"):
-        return case_region[:2] == actor_region[:2]
+        return actor_region[:2]
     if actor_region.endswith("00"):
-        return case_region[:4] == actor_region[:4]
-    return case_region == actor_region
+        return actor_region[:4]
+    return actor_region
+
+
+def region_covers(actor_region: str, case_region: str) -> bool:
+    return case_region.startswith(region_prefix(actor_region))
 
 
 class Actor(Model):

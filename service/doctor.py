@@ -89,8 +89,7 @@ from temporalio.worker import Replayer
 from contracts.workflow import Decision, RefusalType
 from db.models import AuditLogRow
 from db.read_model import accept_next_projection
-from service.exactly_once import MESSAGE, tally_effects
-from service.reconcile import DepartmentLedger
+from service.reconcile import MESSAGE, DepartmentLedger, tally_effects
 from workflows.case import RetirementCase
 
 WORKFLOW_TYPE = "RetirementCase"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -48,6 +48,46 @@ class DepartmentLedger(Protocol):
 
 AWARD = "pension-award"
 PAYOUT = "payout"
+MESSAGE = "message"
+
+
+@dataclass(frozen=True)
+class SideEffects:
+    pension_awards: int
+    duplicate_awards: int
+    fund_payouts: int
+    duplicate_payouts: int
+    notifications: int
+    duplicate_notifications: int  # the same message to the same person about the same case
+    duplicate_records: dict[str, int]  # per table, rows beyond one per case (awards, payouts too)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(self.duplicate_records.values()) + self.duplicate_notifications
+
+
+def tally_effects(effects: Iterable[Effect]) -> SideEffects:
+    per_case: Counter[tuple[str, str]] = Counter()
+    per_message: Counter[tuple[str, str | None]] = Counter()
+    kinds: Counter[str] = Counter()
+    for effect in effects:
+        kinds[effect.kind] += 1
+        if effect.kind == MESSAGE:
+            per_message[(effect.case_id, effect.fingerprint)] += 1
+        else:
+            per_case[(effect.kind, effect.case_id)] += 1
+    extra: Counter[str] = Counter()
+    for (kind, _case), n in per_case.items():
+        extra[kind] += n - 1
+    return SideEffects(
+        pension_awards=kinds[AWARD],
+        duplicate_awards=extra[AWARD],
+        fund_payouts=kinds[PAYOUT],
+        duplicate_payouts=extra[PAYOUT],
+        notifications=kinds[MESSAGE],
+        duplicate_notifications=sum(n - 1 for n in per_message.values()),
+        duplicate_records={kind: n for kind, n in sorted(extra.items()) if n},
+    )
 
 
 def _money(departments: DepartmentLedger) -> list[Effect]:

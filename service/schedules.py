@@ -20,7 +20,7 @@ from temporalio.client import (
 from contracts.case import Person
 from contracts.identity import person_key
 from domain.policy import Policy
-from service.cases import start_case
+from service.case_start import start_case
 from workflows.sweeps import OverdueDigestWorkflow, RosterSweepWorkflow
 
 TIME_ZONE = "Asia/Shanghai"

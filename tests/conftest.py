@@ -43,7 +43,7 @@ def database_url(
     ``REQUIRE_POSTGRES=1`` (CI). ``-m "not postgres"`` leaves them out.
     """
     # Imported here, so tests that need no database don't load SQLAlchemy.
-    from db.scratch import postgres_schema, sqlite_database
+    from harness.scratch import postgres_schema, sqlite_database
 
     if request.param == "sqlite":
         with sqlite_database(Path(tmp_path_factory.mktemp("db"))) as url:
@@ -56,7 +56,7 @@ def database_url(
 @contextmanager
 def postgres_or_skip(schema: AbstractContextManager[str]) -> Iterator[str]:
     """``schema``, or a skip (a failure under ``REQUIRE_POSTGRES=1``) without PostgreSQL."""
-    from db.scratch import POSTGRES_URL_ENV, PostgresUnavailable
+    from harness.scratch import POSTGRES_URL_ENV, PostgresUnavailable
 
     try:
         with schema as url:
@@ -72,7 +72,7 @@ def postgres_or_skip(schema: AbstractContextManager[str]) -> Iterator[str]:
 def departments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The department simulator, its own process with its own database, for the whole session:
     the worker of every test reaches the departments over signed HTTP through it."""
-    from service.department_simulator import DepartmentSimulator
+    from harness.department_simulator import DepartmentSimulator
 
     simulator = DepartmentSimulator(Path(tmp_path_factory.mktemp("departments")))
     simulator.start()
@@ -97,7 +97,7 @@ async def dev_server() -> AsyncIterator[Any]:
     from temporalio.testing import WorkflowEnvironment
 
     from contracts import search
-    from service.binaries import temporal_cli
+    from harness.binaries import temporal_cli
     from service.temporal import DATA_CONVERTER, QueriesOnlyToClosedRuns
 
     env = await WorkflowEnvironment.start_local(

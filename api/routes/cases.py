@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.auth import Principal
-from api.cases import CaseFacts, case_facts, may_view, refuse, send, snapshot_of
 from api.deps import (
     ApiContext,
     CaseIdPath,
@@ -40,8 +39,10 @@ from api.schemas import (
     WithdrawBody,
 )
 from api.timing import waiting_for_temporal
+from api.workflow_gateway import CaseFacts, case_facts, may_view, refuse, send, snapshot_of
 from contracts.case import Actor, Department, Person, Role
 from contracts.identity import person_key
+from contracts.plans import plan_problems
 from contracts.workflow import (
     Cancel,
     CaseSnapshot,
@@ -56,9 +57,8 @@ from contracts.workflow import (
 )
 from domain.idcard import InvalidIdNumber, parse_id_number
 from domain.timeline import CHINA_TZ
-from service.cases import start_case
+from service.case_start import start_case
 from workflows.case import RetirementCase
-from workflows.ledger import plan_problems
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from sqlalchemy import or_, update
 
 from api.auth import Principal
-from api.cases import CaseFacts, audit, case_facts, refuse, row_facts, send
 from api.deps import (
     ApiContext,
     CaseIdPath,
@@ -27,6 +26,7 @@ from api.idempotency import fingerprint, once, request_id
 from api.problems import Problem, problems
 from api.queries import InboxFilter, escalations, inbox, task_row
 from api.schemas import AssignBody, DecisionBody, EscalationItem, InboxTask, Page, TaskClaim
+from api.workflow_gateway import CaseFacts, audit, case_facts, refuse, row_facts, send
 from contracts.case import Department, Role
 from contracts.workflow import CaseStatus, Decision, Stage, TaskKind, TaskStatus
 from db.models import TaskRow

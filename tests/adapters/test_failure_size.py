@@ -14,7 +14,7 @@ from adapters.departments import Platform
 from adapters.platform import DepartmentUnavailable, Endpoint
 from contracts.departments import PersonQuery
 from contracts.platform import System
-from service.ports import free_port
+from harness.ports import free_port
 from service.temporal import DATA_CONVERTER
 
 PENDING_FAILURE_LIMIT = 4 * 1024  # the server's limit on a pending activity's last failure

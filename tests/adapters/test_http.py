@@ -42,7 +42,7 @@ from contracts.departments import (
     PersonQuery,
 )
 from contracts.platform import Effect, Path, System
-from service.department_simulator import DepartmentSimulator
+from harness.department_simulator import DepartmentSimulator
 from simulator import scenarios
 from simulator.faults import FaultMode
 from simulator.storage import FUND_FROZEN

@@ -22,8 +22,8 @@ from adapters.departments import Platform
 from api.app import create_app
 from api.devauth import ensure_dev_keys, mint
 from db.session import make_engine, make_sessionmaker
-from service.binaries import temporal_test_server
-from service.department_simulator import DepartmentSimulator
+from harness.binaries import temporal_test_server
+from harness.department_simulator import DepartmentSimulator
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER
 from worker import DepartmentSystems, build_worker

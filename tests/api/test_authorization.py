@@ -28,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.devauth import KEY_ID
 from contracts.identity import person_key
 from contracts.workflow import ContributionProblem, ContributionProblemKind
-from service.department_simulator import DepartmentSimulator
+from harness.department_simulator import DepartmentSimulator
 from tests.api.conftest import AUDIENCE, ISSUER, REGION, Api, serve
 from tests.api.support import (
     Json,

@@ -37,7 +37,7 @@ from contracts.workflow import ContributionProblem, ContributionProblemKind
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import mask
 from domain.months import YearMonth
-from service.department_simulator import DepartmentSimulator
+from harness.department_simulator import DepartmentSimulator
 from simulator.models import (
     ContributionRecord,
     ContributionSettlement,

@@ -24,17 +24,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.cases import NOT_PROJECTED, snapshot_of
 from api.routes import cases as api_routes_cases
+from api.workflow_gateway import NOT_PROJECTED, snapshot_of
 from contracts.case import Person
 from contracts.identity import case_id as case_id_for
 from contracts.workflow import ContributionProblem, ContributionProblemKind
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character, mask
+from harness.binaries import temporal_test_server
+from harness.department_simulator import DepartmentSimulator
 from policies import load_policy
-from service.binaries import temporal_test_server
-from service.cases import start_case
-from service.department_simulator import DepartmentSimulator
+from service.case_start import start_case
 from service.temporal import DATA_CONVERTER
 from tests.api.conftest import REGION, Api, serve
 from tests.api.support import (
@@ -1379,7 +1379,7 @@ async def test_a_case_not_projected_yet_is_waited_for_then_a_503(
     """A case Temporal knows but the read model does not yet (no worker has run its first
     workflow task) is not asked for its state: the API waits for its projection, then answers
     503 with Retry-After; an id Temporal does not know is a 404 at once."""
-    monkeypatch.setattr("api.cases.PROJECTION_WAIT", 0.3)
+    monkeypatch.setattr("api.workflow_gateway.PROJECTION_WAIT", 0.3)
     person = Person(
         id_number=new_id_number(*NORMAL_BORN, female=False),
         name="周立",

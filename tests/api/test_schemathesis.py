@@ -40,10 +40,10 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import Message, Receive, Scope, Send, create_app
 from contracts.case import Actor, Declaration, Person, Role
 from db.session import make_engine, make_sessionmaker
+from harness.binaries import temporal_test_server
+from harness.department_simulator import DepartmentSimulator
 from policies import load_policy
-from service.binaries import temporal_test_server
-from service.cases import start_case
-from service.department_simulator import DepartmentSimulator
+from service.case_start import start_case
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER
 from tests.api.conftest import REGION, api_settings, bearer

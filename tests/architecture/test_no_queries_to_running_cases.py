@@ -16,15 +16,15 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = ["api", "activities", "bench", "cli", "contracts", "db", "domain", "policies",
-              "service", "workflows", "worker.py"]  # fmt: skip
+PRODUCTION = ["api", "activities", "adapters", "bench", "cli", "contracts", "db", "domain",
+              "harness", "policies", "service", "simulator", "workflows", "worker.py"]  # fmt: skip
 
 # Where production code sends a query, and why that cannot reach a running case.
 QUERIES = {
     "service/temporal.py": "the interceptor itself, once it has described the run as closed",
     "service/reconcile.py": "a closed run only, pinned to the run it described",
-    "service/chaos.py": "every case, after every workflow has closed",
-    "service/load.py": "every case, after every workflow has closed",
+    "harness/chaos.py": "every case, after every workflow has closed",
+    "harness/load.py": "every case, after every workflow has closed",
     "bench/latency.py": "RawCase, the raw engine's baseline workflow, not a case",
     "bench/throughput.py": "RawCase, the raw engine's baseline workflow, not a case",
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo import recordings_replay
+from harness.demo_command import recordings_replay
 
 RETIREMENT = Path(sys.executable).parent / "retirement"
 WORKFLOWS = Path(__file__).parent.parent / "workflows"

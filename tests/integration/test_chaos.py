@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from db.scratch import postgres_schema
-from service.chaos import run
+from harness.chaos import run
+from harness.scratch import postgres_schema
 from tests.conftest import postgres_or_skip
 
 # The activities that call a department's system (``worker.activities_for``).

@@ -24,11 +24,11 @@ from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import Decision, Outcome, RefusalType, Stage
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
-from service.binaries import temporal_cli
-from service.cases import start_case
-from service.department_simulator import DepartmentSimulator
-from service.driver import Driver, Script, read_model_look
-from service.people import MAX_PEOPLE, early_retiree
+from harness.binaries import temporal_cli
+from harness.department_simulator import DepartmentSimulator
+from harness.driver import Driver, Script, read_model_look
+from harness.people import MAX_PEOPLE, early_retiree
+from service.case_start import start_case
 from service.temporal import DATA_CONVERTER
 from worker import DepartmentSystems, build_worker
 from workflows.case import RetirementCase

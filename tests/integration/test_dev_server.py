@@ -25,8 +25,8 @@ from db.read_model import stored_snapshot
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character
 from domain.policy import Category, Policy
-from service.cases import start_case
-from service.department_simulator import DepartmentSimulator
+from harness.department_simulator import DepartmentSimulator
+from service.case_start import start_case
 from worker import DepartmentSystems, build_worker
 from workflows.case import RetirementCase
 

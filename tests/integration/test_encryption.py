@@ -21,9 +21,9 @@ from contracts.workflow import Stage
 from db.session import make_engine, make_sessionmaker
 from domain.idcard import check_character
 from domain.policy import Category, Policy
-from service.cases import start_case
-from service.department_simulator import DepartmentSimulator
-from service.driver import Driver, Script, read_model_look
+from harness.department_simulator import DepartmentSimulator
+from harness.driver import Driver, Script, read_model_look
+from service.case_start import start_case
 from service.settings import Settings
 from worker import DepartmentSystems, build_worker
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from db.scratch import postgres_schema
-from service.load import run
+from harness.load import run
+from harness.scratch import postgres_schema
 from tests.conftest import postgres_or_skip
 
 

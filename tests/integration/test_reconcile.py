@@ -17,9 +17,9 @@ from contracts.workflow import Stage
 from db.models import AuditLogRow, CaseRow
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
-from service.cases import start_case
-from service.department_simulator import DepartmentSimulator
-from service.driver import Driver, Script, read_model_look
+from harness.department_simulator import DepartmentSimulator
+from harness.driver import Driver, Script, read_model_look
+from service.case_start import start_case
 from service.reconcile import reconcile
 from simulator.models import PensionAwardRow
 from tests.integration.test_continue_as_new import _illness_case_retiring_next_month

@@ -27,7 +27,7 @@ from domain.months import YearMonth
 from domain.policy import Category, Policy
 from domain.statutory import first_birth_month_retiring_from, statutory_retirement
 from domain.timeline import CHINA_TZ
-from service.department_simulator import DepartmentSimulator
+from harness.department_simulator import DepartmentSimulator
 from service.schedules import OVERDUE_DIGEST, ROSTER_SWEEP, ensure_schedules
 from service.settings import Settings
 from simulator.models import NotificationRow

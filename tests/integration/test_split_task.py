@@ -56,7 +56,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType, PendingActivityState, TaskQueueKind, TimeoutType
-from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -73,17 +73,18 @@ from contracts.workflow import (
     TaskKind,
 )
 from db.models import AuditLogRow
-from db.scratch import sqlite_database
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
+from harness.cluster import KEYS
+from harness.department_simulator import DepartmentSimulator
+from harness.driver import Driver, Script, read_model_look
+from harness.exactly_once import decision_audit
+from harness.people import MAX_PEOPLE, early_retiree
+from harness.ports import free_port
+from harness.scratch import sqlite_database
 from service import doctor
-from service.cases import start_case
-from service.cluster import KEYS
-from service.department_simulator import DepartmentSimulator
-from service.driver import Driver, Script, read_model_look
-from service.exactly_once import decision_audit, tally_effects
-from service.people import MAX_PEOPLE, early_retiree
-from service.ports import free_port
+from service.case_start import CaseHandle, start_case
+from service.reconcile import tally_effects
 from service.settings import Settings
 from service.temporal import data_converter, runtime
 from tests.integration.split_worker import HOLD_FILE_ENV
@@ -98,8 +99,6 @@ ORGANISATION = "emp-split-1"
 # it. If a change (SDK or workflow) ever makes it replay, the first test fails saying so: set
 # this to True, and the doctor test then expects doctor to find nothing.
 SPLIT_TASK_REPLAYS = False
-
-CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
 
 
 class WorkerB:

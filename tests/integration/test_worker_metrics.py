@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from service.binaries import temporal_test_server
-from service.ports import free_port
+from harness.binaries import temporal_test_server
+from harness.ports import free_port
 from service.temporal import DATA_CONVERTER, make_runtime
 from tests.workflows.fakes import FakeDepartments
 from worker import build_worker

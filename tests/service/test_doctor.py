@@ -26,7 +26,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from cli.main import run
-from service.cluster import KEYS
+from harness.cluster import KEYS
 from service.doctor import (
     Owed,
     ResetLink,

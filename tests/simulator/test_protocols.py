@@ -33,7 +33,7 @@ from contracts.departments import (
 from db import models as project
 from db.read_model import DatabaseReadModel
 from db.session import make_sessionmaker
-from service.department_simulator import DepartmentSimulator
+from harness.department_simulator import DepartmentSimulator
 from simulator.storage import (
     DatabaseHealthCommission,
     DatabaseHouseholdRegistry,

@@ -22,7 +22,7 @@ from contracts.departments import (
 )
 from contracts.workflow import ContributionProblemKind
 from domain.idcard import check_character
-from service.department_simulator import DepartmentSimulator
+from harness.department_simulator import DepartmentSimulator
 from simulator import people, scenarios
 from simulator import storage as d
 from simulator.models import ScriptedPerson

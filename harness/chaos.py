@@ -3,10 +3,10 @@ activities and decisions, the Temporal dev server is restarted, the departments'
 simulator's process) are killed for a while and restarted, and (on PostgreSQL) every database
 connection of the worker and the harness is cut; afterwards every case must reach its end with
 every side effect exactly once, every answered decision in the workflow and the audit log, no
-drift, and every case's history replayable (``service.replay_gate``). ``make chaos``
-(``python -m service.chaos [--cases N] [--database sqlite|postgres]``) prints the figures.
+drift, and every case's history replayable (``harness.replay_gate``). ``make chaos``
+(``python -m harness.chaos [--cases N] [--database sqlite|postgres]``) prints the figures.
 
-Everything runs on this machine on free ports, in a temporary folder (``service.cluster``): the
+Everything runs on this machine on free ports, in a temporary folder (``harness.cluster``): the
 dev server with a persistent database (so a restart keeps the histories), the worker as a
 separate process (so SIGKILL is real), and the cases driven through the same Updates the API
 sends.
@@ -32,15 +32,15 @@ from typing import Any
 
 from contracts.case import Actor, Role
 from contracts.workflow import Stage
-from db.scratch import scratch_database
 from db.session import make_engine, make_sessionmaker
+from harness.cluster import Cluster, run_stoppable
+from harness.driver import Driver, Script, Step, Waiting, read_model_look
+from harness.exactly_once import Verdict, verdict
+from harness.faults import drop_connections, unnamed
+from harness.people import early_retirees
+from harness.scratch import scratch_database
 from policies import load_policy
-from service.cases import start_case
-from service.cluster import Cluster, run_stoppable
-from service.driver import Driver, Script, Step, Waiting, read_model_look
-from service.exactly_once import Verdict, verdict
-from service.faults import drop_connections, unnamed
-from service.people import early_retirees
+from service.case_start import start_case
 from service.temporal import connect
 from workflows.case import RetirementCase
 
@@ -240,7 +240,7 @@ async def _run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m service.chaos", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.chaos", description=__doc__)
     parser.add_argument("--cases", type=int, default=12)
     parser.add_argument("--kills", type=int, default=4)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="postgres")

@@ -16,9 +16,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from contracts import search
 from contracts.case import Actor, Declaration, Person
 from contracts.identity import case_id, person_key
+from contracts.plans import plan_for
 from contracts.workflow import CaseInput, CaseOutcome, Stage
 from domain.policy import Policy
-from workflows.case import RetirementCase, plan_for
+from workflows.case import RetirementCase
 
 CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
 

@@ -4,7 +4,7 @@ code before the run may pass.
 A history can be unreplayable although the case ran to its end without a failure (a workflow
 task split by a query-time activation, docs/reliability.md): that only shows the day a worker
 must rebuild the case from its history, after a restart or a cache eviction, when the case is
-stuck. The chaos and load runs (``service.exactly_once.verdict``), the bench and the recorded
+stuck. The chaos and load runs (``harness.exactly_once.verdict``), the bench and the recorded
 demo therefore replay what they made, the same way the worker would, and fail on any history
 that does not replay. Each failing history is written as JSON (``WorkflowHistory.to_json``) under
 ``var/replay-failures/<run>/<workflow id>.json``, ready to be added to the replay corpus
@@ -92,7 +92,7 @@ async def replay_gate(
     worker's; by default the client's). Failing histories go to ``folder`` (by default
     ``var/replay-failures/<run>``); a history that cannot be fetched is a failure too.
     ``observe`` sees each history as it streams past, so a caller that also reads the histories
-    (``service.exactly_once.verdict``) does not fetch them again."""
+    (``harness.exactly_once.verdict``) does not fetch them again."""
     ids = list(workflow_ids)
     unfetched: list[ReplayFailure] = []
     fetched = fetch_histories(client, ids, concurrency=concurrency, errors=unfetched)

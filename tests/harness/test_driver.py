@@ -11,8 +11,8 @@ import pytest
 
 from contracts.workflow import Initiate, TaskKind
 from domain.timeline import CHINA_TZ
-from service.driver import Driver, Step, Waiting
-from service.people import early_retiree
+from harness.driver import Driver, Step, Waiting
+from harness.people import early_retiree
 
 OPENS = date(2026, 12, 1)
 

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 
 from api.devauth import ensure_dev_keys, mint
 from contracts import search
-from service.binaries import temporal_cli
-from service.department_simulator import DepartmentSimulator
-from service.ports import free_port, wait_for_port, wait_for_temporal
+from harness.binaries import temporal_cli
+from harness.department_simulator import DepartmentSimulator
+from harness.ports import free_port, wait_for_port, wait_for_temporal
 from service.settings import Settings
 
 # A throwaway key ring: the run's payloads are encrypted as in production, with a key that

@@ -4,6 +4,7 @@ Starts the Temporal dev server (persistent database under ``var/``, the search a
 registered, the web UI), migrates the database, starts the worker and the API (with a local
 development identity key and tokens for the demo users in ``var/dev-tokens.json``), seeds the
 demo cases at different stages, prints where everything is, and stops it all on Ctrl-C.
+(The command's arguments: ``cli/dev.py``.)
 """
 
 from __future__ import annotations
@@ -18,37 +19,29 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from api.devauth import write_dev_tokens
 from contracts import search
 from contracts.platform import DEV_APP_ID, DEV_SECRET
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
+from harness.binaries import temporal_cli
+from harness.demo import drive_together, start_demo_cases
+from harness.dev_tokens import write_dev_tokens
+from harness.ports import in_use, wait_for_port, wait_for_temporal
 from policies import load_policy
-from service.binaries import temporal_cli
-from service.demo import drive_together, start_demo_cases
-from service.ports import in_use, wait_for_port, wait_for_temporal
 from service.schedules import ensure_schedules
 from service.settings import get_settings
 from service.temporal import connect
 
-if TYPE_CHECKING:  # imported when run: the installed CLI has no simulator
-    from service.department_simulator import DepartmentSimulator
+if TYPE_CHECKING:
+    from harness.department_simulator import DepartmentSimulator
 
 VAR = Path("var")
-
-
-def add_dev_command(sub: Any) -> None:
-    dev = sub.add_parser("dev", help="run the service locally (make run)")
-    cmds = dev.add_subparsers(dest="dev_command", required=True, metavar="COMMAND")
-    run = cmds.add_parser("run", help="dev server, worker and demo cases; Ctrl-C stops")
-    run.add_argument("--ui-port", type=int, default=8233)
-    run.add_argument("--no-seed", action="store_true", help="do not start the demo cases")
 
 
 def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
@@ -158,7 +151,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
 def _simulated(departments_url: str) -> DepartmentSimulator | None:
     """The simulator ``make run`` starts when DEPARTMENTS_URL is on this machine (the default);
     pointed elsewhere, the worker talks to those systems and none is started."""
-    from service.department_simulator import DepartmentSimulator
+    from harness.department_simulator import DepartmentSimulator
     from simulator.app import DEV_ADMIN_TOKEN
 
     parts = urlsplit(departments_url)

@@ -1,7 +1,8 @@
 """``retirement demo``: every path run to the end on the time-skipping server, in seconds.
 
-The real workflow, the real department steps and the default database-backed department
-systems (a temporary SQLite file); only the clock is simulated. Prints each case's story.
+The real workflow and the real department steps, over signed HTTP to a department simulator of
+the run's own, with a temporary SQLite read model; only the clock is simulated. Prints each
+case's story. (The command's arguments: ``cli/demo.py``.)
 """
 
 from __future__ import annotations
@@ -26,22 +27,22 @@ from temporalio.testing import WorkflowEnvironment
 
 from cli.output import print_json, print_table
 from contracts import search
-from db.scratch import sqlite_database
 from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
+from harness.binaries import temporal_cli, temporal_test_server
+from harness.demo import DemoRun, drive_together, start_demo_cases
+from harness.driver import Driver, Script, organisation_actor, read_model_look
+from harness.people import early_retiree
+from harness.replay_gate import FAILURES, replay_histories, run_name
+from harness.scratch import sqlite_database
 from policies import load_policy
-from service.binaries import temporal_cli, temporal_test_server
-from service.cases import start_case
-from service.demo import DemoRun, drive_together, start_demo_cases
-from service.driver import Driver, Script, organisation_actor, read_model_look
-from service.people import early_retiree
-from service.replay_gate import FAILURES, replay_histories, run_name
+from service.case_start import start_case
 from service.settings import Settings
 from service.temporal import QueriesOnlyToClosedRuns, data_converter, runtime
 from worker import DepartmentSystems, build_worker
 
-if TYPE_CHECKING:  # imported when run: the installed CLI has no simulator
-    from service.department_simulator import DepartmentSimulator
+if TYPE_CHECKING:
+    from harness.department_simulator import DepartmentSimulator
 
 SECRET = b"demo-case-id-key"
 # The demo encrypts its payloads like the service, with a key ring of its own that is committed
@@ -52,17 +53,6 @@ DEMO_PAYLOAD_KEYS = '{"demo-1": "ZGVtby1vbmx5LXBheWxvYWQta2V5LTMyLWJ5dGVzISE="}'
 
 def demo_data_converter() -> DataConverter:
     return data_converter(Settings(payload_keys=DEMO_PAYLOAD_KEYS, payload_key_id="demo-1"))
-
-
-def add_demo_command(sub: Any) -> None:
-    parser = sub.add_parser("demo", help="run every path to the end on a simulated clock")
-    parser.add_argument("--json", action="store_true", help="print the events as JSON")
-    parser.add_argument(
-        "--record-histories",
-        metavar="DIR",
-        type=Path,
-        help="also write each case's Temporal history there (the replay corpus)",
-    )
 
 
 def run_demo(args: argparse.Namespace, out: IO[str]) -> int:
@@ -106,7 +96,7 @@ def run_demo(args: argparse.Namespace, out: IO[str]) -> int:
 
 def recordings_replay(histories: dict[str, str]) -> bool:
     """Every recording replays against the current workflow code before it joins the corpus
-    (``service.replay_gate``); says on stderr which do not, kept under var/replay-failures/."""
+    (``harness.replay_gate``); says on stderr which do not, kept under var/replay-failures/."""
     report = asyncio.run(
         replay_histories(
             (WorkflowHistory.from_json(label, text) for label, text in histories.items()),
@@ -126,15 +116,15 @@ def recordings_replay(histories: dict[str, str]) -> bool:
 # The time-skipping server has no custom search attributes, so the demo's cases publish none;
 # this case runs on a real dev server, which has them, so the corpus replays the projector's
 # search-attribute upserts too. Illness early retirement next month: done in seconds on the real
-# clock (service.people).
+# clock (harness.people).
 LIVE_LABEL = "illness-search-attributes"
 
 
 @contextlib.contextmanager
 def _demo_world() -> Iterator[tuple[sessionmaker[Session], DepartmentSimulator]]:
-    """Sessions on a throwaway migrated SQLite database (``db.scratch``) and a department
+    """Sessions on a throwaway migrated SQLite database (``harness.scratch``) and a department
     simulator of its own, for one demo run."""
-    from service.department_simulator import DepartmentSimulator
+    from harness.department_simulator import DepartmentSimulator
 
     with (
         tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder,

@@ -1,6 +1,6 @@
 """The checks that end a chaos or load run: every side effect exactly once (every notice the
 workflows sent stored once), every decision the workflows applied in the audit log exactly once,
-every case's history replayable by the current workflow code (``service.replay_gate``), and how
+every case's history replayable by the current workflow code (``harness.replay_gate``), and how
 many retries the faults cost."""
 
 from __future__ import annotations
@@ -16,28 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client, WorkflowHistory
 
-from contracts.platform import Effect
 from contracts.workflow import CaseSnapshot
 from db.models import AuditLogRow
-from service.reconcile import AWARD, PAYOUT, DepartmentLedger, reconcile
-from service.replay_gate import ReplayReport, replay_gate, run_name
-
-MESSAGE = "message"
-
-
-@dataclass(frozen=True)
-class SideEffects:
-    pension_awards: int
-    duplicate_awards: int
-    fund_payouts: int
-    duplicate_payouts: int
-    notifications: int
-    duplicate_notifications: int  # the same message to the same person about the same case
-    duplicate_records: dict[str, int]  # per table, rows beyond one per case (awards, payouts too)
-
-    @property
-    def duplicates(self) -> int:
-        return sum(self.duplicate_records.values()) + self.duplicate_notifications
+from harness.replay_gate import ReplayReport, replay_gate, run_name
+from service.reconcile import DepartmentLedger, SideEffects, reconcile, tally_effects
 
 
 def side_effects(departments: DepartmentLedger) -> SideEffects:
@@ -45,30 +27,6 @@ def side_effects(departments: DepartmentLedger) -> SideEffects:
     and how many of them are doubles. In the chaos and load runs' cases (nothing returned for
     correction, nothing refused) each kind of record exists at most once per case."""
     return tally_effects(list(departments.effects()))
-
-
-def tally_effects(effects: Iterable[Effect]) -> SideEffects:
-    per_case: Counter[tuple[str, str]] = Counter()
-    per_message: Counter[tuple[str, str | None]] = Counter()
-    kinds: Counter[str] = Counter()
-    for effect in effects:
-        kinds[effect.kind] += 1
-        if effect.kind == MESSAGE:
-            per_message[(effect.case_id, effect.fingerprint)] += 1
-        else:
-            per_case[(effect.kind, effect.case_id)] += 1
-    extra: Counter[str] = Counter()
-    for (kind, _case), n in per_case.items():
-        extra[kind] += n - 1
-    return SideEffects(
-        pension_awards=kinds[AWARD],
-        duplicate_awards=extra[AWARD],
-        fund_payouts=kinds[PAYOUT],
-        duplicate_payouts=extra[PAYOUT],
-        notifications=kinds[MESSAGE],
-        duplicate_notifications=sum(n - 1 for n in per_message.values()),
-        duplicate_records={kind: n for kind, n in sorted(extra.items()) if n},
-    )
 
 
 @dataclass(frozen=True)
@@ -134,7 +92,7 @@ class Tally:
 
     def add_current_run(self, history: WorkflowHistory) -> None:
         """Count ``history`` if it is the first seen of its case: a case's current run comes
-        before the runs it continued from (``service.replay_gate.fetch_histories``)."""
+        before the runs it continued from (``harness.replay_gate.fetch_histories``)."""
         if history.workflow_id in self._seen:
             return
         self._seen.add(history.workflow_id)

@@ -10,9 +10,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory
 
-from cli.demo import demo_data_converter
-from service.cluster import KEYS
-from service.replay_gate import ReplayFailure, fetch_histories, replay_histories, sample
+from harness.cluster import KEYS
+from harness.demo_command import demo_data_converter
+from harness.replay_gate import ReplayFailure, fetch_histories, replay_histories, sample
 from service.settings import Settings
 from service.temporal import data_converter
 

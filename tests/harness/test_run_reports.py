@@ -9,10 +9,11 @@ from pathlib import Path
 
 from temporalio.client import WorkflowHistory
 
-from service.chaos import Figures
-from service.exactly_once import DecisionAudit, HistoryTally, SideEffects, Tally, Verdict
-from service.load import LoadFigures
-from service.replay_gate import ReplayFailure, ReplayReport
+from harness.chaos import Figures
+from harness.exactly_once import DecisionAudit, HistoryTally, Tally, Verdict
+from harness.load import LoadFigures
+from harness.replay_gate import ReplayFailure, ReplayReport
+from service.reconcile import SideEffects
 
 VERDICT = Verdict(
     decisions=DecisionAudit(applied=6, doubled=0, unaudited=0),

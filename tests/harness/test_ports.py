@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from service.ports import free_port, wait_for_temporal
+from harness.ports import free_port, wait_for_temporal
 
 
 async def test_a_healthy_server_is_waited_for_at_once(dev_server: Any) -> None:

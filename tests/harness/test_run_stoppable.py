@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN = """
 import asyncio, sys, tempfile
 from pathlib import Path
-from db.scratch import sqlite_database
-from service.cluster import Cluster, run_stoppable
+from harness.scratch import sqlite_database
+from harness.cluster import Cluster, run_stoppable
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as folder, sqlite_database(Path(folder)) as url:
@@ -48,8 +48,12 @@ def test_sigterm_stops_the_runs_processes() -> None:
         text=True,
     )
     try:
-        assert run.stdout is not None
-        server = int(run.stdout.readline())
+        assert run.stdout is not None and run.stderr is not None
+        line = run.stdout.readline()
+        if not line.strip():  # the run died before its dev server was up: say why
+            run.wait(timeout=30)
+            raise AssertionError(f"the run exited {run.returncode}: {run.stderr.read()[-3000:]}")
+        server = int(line)
         assert _alive(server)
         run.send_signal(signal.SIGTERM)
         assert run.wait(timeout=60) == 128 + signal.SIGTERM, run.stderr.read() if run.stderr else ""
@@ -63,7 +67,7 @@ def test_sigterm_stops_the_runs_processes() -> None:
 
 
 def test_the_helper_runs_a_coroutine_to_its_result() -> None:
-    from service.cluster import run_stoppable
+    from harness.cluster import run_stoppable
 
     async def answer() -> int:
         return 42

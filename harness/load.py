@@ -2,7 +2,7 @@
 working their inboxes at once, every case to completion; then every answer is checked against
 the workflows, the audit log and the department records. ``make load`` prints the figures.
 
-Everything runs as separate local processes on free ports (``service.cluster``): the Temporal
+Everything runs as separate local processes on free ports (``harness.cluster``): the Temporal
 dev server, the worker and the API under uvicorn, on a scratch SQLite or PostgreSQL database.
 The people act only through HTTP, as they would:
 
@@ -17,7 +17,7 @@ The people act only through HTTP, as they would:
 
 Afterwards: zero 5xx; every decision answered 200 is in the workflow and in the audit log
 exactly once; no task decided twice; each pension award, fund payout and notification exists
-once; ``reconcile`` finds no drift; and every case's history replays (``service.replay_gate``).
+once; ``reconcile`` finds no drift; and every case's history replays (``harness.replay_gate``).
 """
 
 from __future__ import annotations
@@ -48,11 +48,11 @@ from contracts.case import Declaration, Person
 from contracts.identity import case_id
 from contracts.workflow import CaseSnapshot, Stage
 from db.models import CaseRow
-from db.scratch import scratch_database
 from db.session import make_engine, make_sessionmaker
-from service.cluster import Cluster, run_stoppable
-from service.exactly_once import Verdict, verdict
-from service.people import early_retirees
+from harness.cluster import Cluster, run_stoppable
+from harness.exactly_once import Verdict, verdict
+from harness.people import early_retirees
+from harness.scratch import scratch_database
 from service.temporal import connect
 from workflows.case import RetirementCase
 
@@ -441,7 +441,7 @@ async def _check(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m service.load", description=__doc__.split("\n")[0]
+        prog="python -m harness.load", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--clerks", type=int, default=50)

@@ -1,6 +1,6 @@
 """Faults a chaos run injects into the service's own database: dropped connections. Real faults,
 from outside the processes under test: nothing in the worker or the API knows about them. (The
-departments' systems going away is the simulator's process killed: ``service.cluster``.)"""
+departments' systems going away is the simulator's process killed: ``harness.cluster``.)"""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 
-from service.binaries import temporal_cli
+from harness.binaries import temporal_cli
 
 
 def free_port() -> int:

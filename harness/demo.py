@@ -34,8 +34,7 @@ from domain.plan import RetirementPath
 from domain.policy import Category, Policy, SpecialJobKind
 from domain.statutory import first_birth_month_retiring_from, statutory_retirement
 from domain.timeline import CHINA_TZ, case_timeline
-from service.cases import start_case
-from service.driver import (
+from harness.driver import (
     Advance,
     Driver,
     Script,
@@ -44,9 +43,10 @@ from service.driver import (
     organisation_actor,
     read_model_look,
 )
+from service.case_start import start_case
 
 if TYPE_CHECKING:  # the API imports the demo's people (dev tokens), never the simulator
-    from service.department_simulator import DepartmentSimulator
+    from harness.department_simulator import DepartmentSimulator
 
 REGION = "220102"  # 长春市南关区
 EMPLOYER = "jl-auto-works"  # a demo employer

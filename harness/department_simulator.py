@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from adapters.departments import Platform
 from adapters.platform import Endpoint
 from contracts.platform import System
-from service.ports import free_port
+from harness.ports import free_port
 from simulator.faults import Fault, FaultMode
 from simulator.scenarios import PersonScenario, person
 

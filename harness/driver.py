@@ -19,11 +19,10 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 
 from contracts.case import Actor, Declaration, Department, Person, Role
 from contracts.workflow import (
-    CaseOutcome,
     CaseSnapshot,
     CaseStatus,
     Decision,
@@ -38,10 +37,10 @@ from contracts.workflow import (
 )
 from db.read_model import stored_snapshot
 from domain.timeline import CHINA_TZ
+from service.case_start import CaseHandle
 from workflows.case import RetirementCase
 
 Advance = Callable[[datetime], Awaitable[None]]
-CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
 
 _STAGE_ORDER = list(Stage)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -26,12 +26,11 @@ from api.problems import Problem, refusal_problem
 from api.queries import record_action
 from api.timing import waiting_for_temporal
 from contracts.case import Actor, Role
-from contracts.workflow import CaseOutcome, CaseSnapshot, CaseStatus
+from contracts.workflow import CaseSnapshot, CaseStatus
 from db.models import CaseRow
 from db.read_model import stored_snapshot, stored_version
+from service.case_start import CaseHandle
 from workflows.case import RetirementCase
-
-CaseHandle = WorkflowHandle[RetirementCase, CaseOutcome]
 
 
 @dataclass(frozen=True)
