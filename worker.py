@@ -29,9 +29,10 @@ from activities.health_commission import HealthCommissionActivities, HealthCommi
 from activities.hr import HrActivities, HrSystem
 from activities.medical_security import MedicalSecurityActivities, MedicalSystem
 from activities.notifications import NotificationActivities, Notifier
+from activities.policy import load_current_policy
 from activities.provident_fund import ProvidentFundActivities, ProvidentFundSystem
 from activities.public_security import HouseholdRegistry, PublicSecurityActivities
-from activities.read_model import ReadModel, ReadModelActivities, load_current_policy
+from activities.read_model import ReadModel, ReadModelActivities
 from activities.social_insurance import SocialInsuranceActivities, SocialInsuranceSystem
 from activities.sweeps import SweepActivities
 from adapters.departments import Platform

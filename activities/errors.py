@@ -8,8 +8,8 @@ from typing import ParamSpec, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
-from contracts.case import Department
 from contracts.departments import DepartmentRefusalInfo
+from contracts.people import Department
 
 DEPARTMENT_REFUSAL = "DepartmentRefusal"
 

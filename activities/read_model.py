@@ -6,9 +6,7 @@ from typing import Protocol
 
 from temporalio import activity
 
-from contracts.departments import Projection
-from domain.policy import Policy
-from policies import load_policy
+from contracts.read_model import Projection
 
 
 class ReadModel(Protocol):
@@ -24,10 +22,3 @@ class ReadModelActivities:
         """Upsert the case and its tasks (the newest version wins) and append new audit entries
         (each once, by id)."""
         self._read_model.project(projection)
-
-
-@activity.defn(name="policy.load")
-def load_current_policy() -> Policy:
-    """The policy in force, read where the worker runs: the workflow may not read files, and
-    recording the policy in history keeps replays exact after the file changes."""
-    return load_policy()

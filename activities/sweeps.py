@@ -11,8 +11,8 @@ from typing import Protocol
 from temporalio import activity
 
 from activities.notifications import Notifier
-from contracts.case import Person
 from contracts.departments import Notification
+from contracts.people import Person
 from contracts.sweeps import DigestRequest, DigestResult, RosterSweep, RosterSweepResult
 from domain.months import YearMonth
 from domain.policy import Policy

@@ -20,8 +20,9 @@ from jwt import PyJWK, PyJWKSet
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from api.problems import Problem
-from contracts.case import Actor, Department, Identifier, RegionCode, Role, region_covers
+from contracts.base import Identifier, RegionCode
 from contracts.identity import person_key
+from contracts.people import Actor, Department, Role, region_covers
 from domain.idcard import InvalidIdNumber, parse_id_number
 
 ALGORITHMS = ("RS256", "ES256")

@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api.auth import Principal, TokenVerifier
 from api.problems import Problem
-from contracts.case import Role
+from contracts.people import Role
 from domain.policy import Policy
 from service.settings import Settings
 

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Mapped, Session
 
 from api.auth import Principal
 from api.schemas import AuditRecord, CaseSummary, EscalationItem, InboxTask, Page
-from contracts.case import Actor, region_prefix
+from contracts.people import Actor, region_prefix
 from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow
 from domain.idcard import mask
 from domain.workdays import estimate_note
 
 
 def region_filter(column: Mapped[str], region: str) -> ColumnElement[bool]:
-    """Rows in ``region`` or below it (``contracts.case.region_prefix``); a county is compared
+    """Rows in ``region`` or below it (``contracts.people.region_prefix``); a county is compared
     whole, so the inbox index serves it."""
     prefix = region_prefix(region)
     return column == region if prefix == region else column.startswith(prefix)

@@ -8,16 +8,8 @@ from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.case import (
-    Declaration,
-    Identifier,
-    Name,
-    Reason,
-    Ref,
-    RegionCode,
-    Text,
-    Years,
-)
+from contracts.base import Identifier, Name, Reason, Ref, RegionCode, Text, Years
+from contracts.declarations import Declaration
 from contracts.workflow import CaseStatus, Outcome
 from domain.policy import Category
 

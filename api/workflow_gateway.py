@@ -25,7 +25,7 @@ from api.deps import ApiContext
 from api.problems import Problem, refusal_problem
 from api.queries import record_action
 from api.timing import waiting_for_temporal
-from contracts.case import Actor, Role
+from contracts.people import Actor, Role
 from contracts.workflow import CaseSnapshot, CaseStatus
 from db.models import CaseRow
 from db.read_model import stored_snapshot, stored_version

@@ -23,7 +23,7 @@ from bench.people import people, seed
 from bench.raw import Phase, RawCase, RawPlan
 from bench.rig import Rig
 from bench.stats import summary_ms
-from contracts.case import Department
+from contracts.people import Department
 from contracts.workflow import CaseOutcome, Decision, Outcome, TaskKind
 from harness.driver import clerk_for
 from harness.people import REGION

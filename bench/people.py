@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from contracts.case import Declaration, Person
+from contracts.declarations import Declaration
+from contracts.people import Person
 from harness.department_simulator import DepartmentSimulator
 from harness.people import MAX_PEOPLE, REGION, early_retiree
 

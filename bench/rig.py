@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from bench.people import EMPLOYER
-from contracts.case import Actor, Declaration, Person, Role
+from contracts.declarations import Declaration
+from contracts.people import Actor, Person, Role
 from db.models import TaskRow
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy

@@ -7,26 +7,16 @@ instead of doing it twice.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
-from contracts.case import (
-    Actor,
-    CaseId,
-    Declaration,
-    Department,
-    IdNumber,
-    Model,
-    Person,
-    RegionCode,
-    Text,
-    Years,
-)
-from contracts.workflow import CaseSnapshot, ContributionProblem
+from contracts.base import CaseId, IdNumber, Model, RegionCode, Text, Years
+from contracts.declarations import Declaration
+from contracts.people import Actor, Department, Person
+from contracts.workflow import ContributionProblem
 from domain.months import YearMonth
 
 IdempotencyKey = Annotated[str, Field(min_length=1, max_length=200)]
@@ -188,27 +178,3 @@ class Notification(Model):
     kind: Annotated[str, Field(max_length=64)]
     subject: Text
     body: Text = ""
-
-
-class AuditEntry(Model):
-    """One accepted action on a case, as the audit log keeps it."""
-
-    id: Annotated[str, Field(max_length=100)] = Field(
-        description="unique per case and action; re-projection is a no-op"
-    )
-    case_id: CaseId
-    at: datetime
-    actor: Actor
-    action: Annotated[str, Field(max_length=64)]
-    detail: Text = ""
-    result: Annotated[str, Field(max_length=32)] = "accepted"
-
-
-class Projection(Model):
-    """The read model's copy of a case: written whenever the case changes, newest version wins."""
-
-    case_id: CaseId
-    person_key: str
-    id_number: IdNumber
-    snapshot: CaseSnapshot
-    audit: list[AuditEntry] = []

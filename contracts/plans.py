@@ -6,7 +6,7 @@ starting a case names the retirement month with it.
 
 from __future__ import annotations
 
-from contracts.case import Declaration
+from contracts.declarations import Declaration
 from domain.months import YearMonth
 from domain.plan import RetirementPath, RetirementPlan, plan_retirement
 from domain.policy import Category, Policy

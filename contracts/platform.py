@@ -31,7 +31,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from contracts.case import CaseId, Department, Model, Text
+from contracts.base import CaseId, Model, Text
+from contracts.people import Department
 
 APP_ID = "X-App-Id"
 TIMESTAMP = "X-Timestamp"

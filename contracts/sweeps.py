@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from contracts.case import Model
+from contracts.base import Model
 from domain.months import YearMonth
 
 

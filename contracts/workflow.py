@@ -9,20 +9,9 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from contracts.case import (
-    Actor,
-    CaseId,
-    Declaration,
-    Department,
-    Identifier,
-    Model,
-    Person,
-    Reason,
-    Ref,
-    RegionCode,
-    Text,
-    Years,
-)
+from contracts.base import CaseId, Identifier, Model, Reason, Ref, RegionCode, Text, Years
+from contracts.declarations import Declaration
+from contracts.people import Actor, Department, Person
 from domain.months import YearMonth
 from domain.plan import RetirementPath
 from domain.policy import Category, ClerkTask, Policy

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.departments import AuditEntry, Projection
+from contracts.read_model import AuditEntry, Projection
 from contracts.workflow import CaseSnapshot, Task
 from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow
 from db.types import utcnow

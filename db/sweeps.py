@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.sweeps import OverdueTask
-from contracts.case import Person
+from contracts.people import Person
 from db.models import CaseRow, RosterEntry, TaskRow
 from domain.months import YearMonth
 from domain.policy import Category, Policy

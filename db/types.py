@@ -20,7 +20,7 @@ NAME = String(50)
 REGION = String(6)
 CASE_ID = String(64)
 IDEMPOTENCY_KEY = String(200)
-IDENTIFIER = String(64)  # contracts.case.Identifier
+IDENTIFIER = String(64)  # contracts.people.Identifier
 REFERENCE = String(32)  # PA-000001 and the like
 LABEL = String(32)  # enum values: stages, statuses, departments, roles
 

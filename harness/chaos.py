@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from contracts.case import Actor, Role
+from contracts.people import Actor, Role
 from contracts.workflow import Stage
 from db.session import make_engine, make_sessionmaker
 from harness.cluster import Cluster, run_stoppable

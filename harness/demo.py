@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from contracts.case import Declaration, FlexibleChoice, OneChild, Person, SpecialJob
+from contracts.declarations import Declaration, FlexibleChoice, OneChild, SpecialJob
+from contracts.people import Person
 from contracts.workflow import (
     CaseSnapshot,
     ContributionProblem,

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowUpdateFailedError
 
-from contracts.case import Actor, Declaration, Department, Person, Role
+from contracts.declarations import Declaration
+from contracts.people import Actor, Department, Person, Role
 from contracts.workflow import (
     CaseSnapshot,
     CaseStatus,

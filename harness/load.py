@@ -44,8 +44,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from contracts.case import Declaration, Person
+from contracts.declarations import Declaration
 from contracts.identity import case_id
+from contracts.people import Person
 from contracts.workflow import CaseSnapshot, Stage
 from db.models import CaseRow
 from db.session import make_engine, make_sessionmaker

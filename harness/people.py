@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from contracts.case import Declaration, Person
+from contracts.declarations import Declaration
+from contracts.people import Person
 from domain.early import Appraisal
 from domain.idcard import check_character
 from domain.months import YearMonth

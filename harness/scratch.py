@@ -37,10 +37,11 @@ def sqlite_database(folder: Path) -> Iterator[str]:
 
 @contextmanager
 def postgres_schema(
-    base_url: str | None = None, *, application_name: str | None = None
+    base_url: str | None = None, *, application_name: str | None = None, migrate: bool = True
 ) -> Iterator[str]:
-    """A migrated schema of its own; its URL sets ``search_path`` (and ``application_name``, by
-    which a chaos run finds its own connections to drop)."""
+    """A schema of its own, migrated to the project's tables unless ``migrate=False`` (the
+    department simulator makes its own); its URL sets ``search_path`` (and ``application_name``,
+    by which a chaos run finds its own connections to drop)."""
     configured = normalise_url(base_url or postgres_base_url())
     base = configured.update_query_dict({"connect_timeout": "5"})
     schema = f"scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
@@ -60,7 +61,8 @@ def postgres_schema(
             query["application_name"] = application_name
         url = base.update_query_dict(query).render_as_string(hide_password=False)
         try:
-            upgrade(url)
+            if migrate:
+                upgrade(url)
             yield url
         finally:
             with admin.connect() as connection:

@@ -14,8 +14,9 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from contracts import search
-from contracts.case import Actor, Declaration, Person
+from contracts.declarations import Declaration
 from contracts.identity import case_id, person_key
+from contracts.people import Actor, Person
 from contracts.plans import plan_for
 from contracts.workflow import CaseInput, CaseOutcome, Stage
 from domain.policy import Policy

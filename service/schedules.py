@@ -17,8 +17,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from contracts.case import Person
 from contracts.identity import person_key
+from contracts.people import Person
 from domain.policy import Policy
 from service.case_start import start_case
 from workflows.sweeps import OverdueDigestWorkflow, RosterSweepWorkflow

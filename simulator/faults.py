@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from contracts.case import Model
+from contracts.base import Model
 from contracts.platform import System
 
 

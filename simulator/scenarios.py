@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.case import Model, Name, RegionCode, Years
+from contracts.base import Model, Name, RegionCode, Years
 from contracts.departments import FundAccountStatus
 from contracts.workflow import ContributionProblem, ContributionProblemKind
 from domain.idcard import InvalidIdNumber, parse_id_number

@@ -26,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.case import Department
 from contracts.departments import (
     ApprovalCommand,
     FundAccount,
@@ -46,6 +45,7 @@ from contracts.departments import (
     RewardNoticeRecord,
     SettleCommand,
 )
+from contracts.people import Department
 from contracts.workflow import ContributionProblem, ContributionStatus
 from simulator import people
 from simulator.models import (

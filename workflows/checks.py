@@ -8,13 +8,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.case import (
-        Actor,
-        Declaration,
-        Department,
-        Role,
-        region_covers,
-    )
+    from contracts.declarations import Declaration
+    from contracts.people import Actor, Department, Role, region_covers
     from contracts.plans import plan_problems
     from contracts.workflow import (
         Decision,

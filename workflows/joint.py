@@ -14,10 +14,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.health_commission import HealthCommissionActivities
     from activities.hr import HrActivities
     from activities.medical_security import MedicalSecurityActivities
+    from activities.policy import load_current_policy
     from activities.provident_fund import ProvidentFundActivities
-    from activities.read_model import load_current_policy
     from activities.social_insurance import SocialInsuranceActivities
-    from contracts.case import Department
     from contracts.departments import (
         ApprovalCommand,
         FundWithdrawal,
@@ -28,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RetireeSwitch,
         RewardNoticeRecord,
     )
+    from contracts.people import Department
     from contracts.workflow import (
         FundResult,
         ItemKey,

@@ -19,9 +19,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.read_model import ReadModelActivities
     from contracts import search
-    from contracts.departments import (
-        Projection,
-    )
+    from contracts.read_model import Projection
     from contracts.workflow import (
         CaseSnapshot,
     )

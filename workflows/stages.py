@@ -11,8 +11,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.social_insurance import SocialInsuranceActivities
-    from contracts.case import Department
     from contracts.departments import HouseholdStep, PrereviewPush, SettleCommand
+    from contracts.people import Department
     from contracts.workflow import (
         Assignee,
         ItemKey,

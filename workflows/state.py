@@ -31,9 +31,11 @@ from typing import Any, Literal, Self
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.case import SYSTEM, Actor, Declaration, Department, Person
-    from contracts.departments import AuditEntry, PersonQuery
+    from contracts.declarations import Declaration
+    from contracts.departments import PersonQuery
+    from contracts.people import SYSTEM, Actor, Department, Person
     from contracts.plans import plan_for
+    from contracts.read_model import AuditEntry
     from contracts.workflow import (
         ITEM_DEPARTMENT,
         Assignee,

@@ -24,13 +24,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from activities.public_security import PublicSecurityActivities
     from activities.social_insurance import SocialInsuranceActivities
-    from contracts.case import Department
     from contracts.departments import (
         DepartmentRefusalInfo,
         HouseholdCheck,
         HouseholdStep,
         Notification,
     )
+    from contracts.people import Department
     from contracts.workflow import (
         Assignee,
         ContributionStatus,

@@ -10,10 +10,7 @@ from functools import partial
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.case import (
-        SYSTEM,
-        Department,
-    )
+    from contracts.people import SYSTEM, Department
     from contracts.workflow import Assignee
     from domain.timeline import (
         Milestone,

@@ -21,7 +21,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.case import Declaration, Department, Role
+    from contracts.declarations import Declaration
+    from contracts.people import Department, Role
     from contracts.workflow import (
         Cancel,
         CaseSnapshot,

@@ -40,8 +40,8 @@ from api.schemas import (
 )
 from api.timing import waiting_for_temporal
 from api.workflow_gateway import CaseFacts, case_facts, may_view, refuse, send, snapshot_of
-from contracts.case import Actor, Department, Person, Role
 from contracts.identity import person_key
+from contracts.people import Actor, Department, Person, Role
 from contracts.plans import plan_problems
 from contracts.workflow import (
     Cancel,

@@ -18,7 +18,7 @@ from temporalio.api.common.v1 import Payload
 
 from api.deps import BEARER, ContextDep
 from api.problems import Problem, problems
-from contracts.case import Role
+from contracts.people import Role
 from service.codec import CodecError
 from service.temporal import payload_codec
 

@@ -27,7 +27,7 @@ from api.problems import Problem, problems
 from api.queries import InboxFilter, escalations, inbox, task_row
 from api.schemas import AssignBody, DecisionBody, EscalationItem, InboxTask, Page, TaskClaim
 from api.workflow_gateway import CaseFacts, audit, case_facts, refuse, row_facts, send
-from contracts.case import Department, Role
+from contracts.people import Department, Role
 from contracts.workflow import CaseStatus, Decision, Stage, TaskKind, TaskStatus
 from db.models import TaskRow
 from workflows.case import RetirementCase

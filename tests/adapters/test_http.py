@@ -31,7 +31,6 @@ from adapters.platform import (
     PlatformRejected,
 )
 from contracts import platform as contract
-from contracts.case import Department
 from contracts.departments import (
     DepartmentRefusalInfo,
     FundAccountStatus,
@@ -41,13 +40,14 @@ from contracts.departments import (
     HouseholdStep,
     PersonQuery,
 )
+from contracts.people import Department
 from contracts.platform import Effect, Path, System
 from harness.department_simulator import DepartmentSimulator
 from simulator import scenarios
 from simulator.faults import FaultMode
 from simulator.storage import FUND_FROZEN
 from tests.db import factories as f
-from tests.simulator.conftest import SIMULATOR_REGION, new_id_number
+from tests.support.people import SIMULATOR_REGION, new_simulator_id_number
 
 SHORT = httpx.Timeout(0.5)
 
@@ -85,7 +85,7 @@ def _payouts(platform: Platform, case_id: str) -> list[Effect]:
 
 
 def _frozen(departments: DepartmentSimulator) -> str:
-    number = new_id_number()
+    number = new_simulator_id_number()
     departments.put_person(number, scenarios.named(number, "张三", "frozen-fund"))
     return number
 
@@ -96,7 +96,7 @@ def _frozen(departments: DepartmentSimulator) -> str:
 def test_a_person_never_seeded_is_answered_by_every_department(
     platform: Platform, case_id: str
 ) -> None:
-    number = new_id_number()
+    number = new_simulator_id_number()
     query = PersonQuery(case_id=case_id, id_number=number)
     household = platform.household.verify(
         HouseholdCheck(
@@ -159,7 +159,7 @@ def test_an_unavailable_department_stays_retryable_in_an_activity(
     departments.fault(FaultMode.DOWN, system=System.PROVIDENT_FUND)
     activities = ProvidentFundActivities(platform.provident_fund)
     with pytest.raises(DepartmentUnavailable):  # not an ApplicationError: Temporal retries it
-        activities.account(PersonQuery(case_id=case_id, id_number=new_id_number()))
+        activities.account(PersonQuery(case_id=case_id, id_number=new_simulator_id_number()))
 
 
 # ---- a department in trouble ---------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_an_unavailable_department_stays_retryable_in_an_activity(
 def test_a_5xx_is_unavailable_and_the_next_call_succeeds(
     departments: DepartmentSimulator, platform: Platform, case_id: str
 ) -> None:
-    query = PersonQuery(case_id=case_id, id_number=new_id_number())
+    query = PersonQuery(case_id=case_id, id_number=new_simulator_id_number())
     departments.fault(FaultMode.ERROR, system=System.PROVIDENT_FUND, count=1)
     with pytest.raises(DepartmentUnavailable, match="answered 500"):
         platform.provident_fund.account(query)
@@ -178,7 +178,7 @@ def test_a_5xx_is_unavailable_and_the_next_call_succeeds(
 def test_a_fault_on_one_system_leaves_the_others_alone(
     departments: DepartmentSimulator, platform: Platform, case_id: str
 ) -> None:
-    number = new_id_number()
+    number = new_simulator_id_number()
     departments.fault(FaultMode.DOWN, system=System.PROVIDENT_FUND)
     query = PersonQuery(case_id=case_id, id_number=number)
     assert platform.medical.medical_record(query).actual_years >= 0
@@ -189,7 +189,7 @@ def test_a_fault_on_one_system_leaves_the_others_alone(
 def test_a_department_that_is_down_is_unavailable(
     departments: DepartmentSimulator, platform: Platform, case_id: str
 ) -> None:
-    query = PersonQuery(case_id=case_id, id_number=new_id_number())
+    query = PersonQuery(case_id=case_id, id_number=new_simulator_id_number())
     departments.fault(FaultMode.DOWN, system=System.PROVIDENT_FUND)
     for _ in range(2):  # until cleared
         with pytest.raises(DepartmentUnavailable, match="answered 503"):
@@ -201,7 +201,7 @@ def test_a_department_that_is_down_is_unavailable(
 def test_a_write_whose_answer_times_out_is_applied_once_when_retried(
     departments: DepartmentSimulator, platform: Platform, hasty: Platform, case_id: str
 ) -> None:
-    number = new_id_number()
+    number = new_simulator_id_number()
     balance = platform.provident_fund.account(PersonQuery(case_id=case_id, id_number=number))
     command = _withdrawal(number, case_id)
     departments.fault(FaultMode.SLOW, system=System.PROVIDENT_FUND, count=1, seconds=3)
@@ -224,7 +224,7 @@ def test_a_write_whose_answer_times_out_is_applied_once_when_retried(
 def test_a_malformed_answer_to_a_read_is_never_a_result(
     departments: DepartmentSimulator, platform: Platform, case_id: str
 ) -> None:
-    query = PersonQuery(case_id=case_id, id_number=new_id_number())
+    query = PersonQuery(case_id=case_id, id_number=new_simulator_id_number())
     departments.fault(FaultMode.MALFORMED, system=System.PROVIDENT_FUND, count=1)
     with pytest.raises(MalformedAnswer, match="is not a FundAccount"):
         platform.provident_fund.account(query)
@@ -234,7 +234,7 @@ def test_a_malformed_answer_to_a_read_is_never_a_result(
 def test_a_write_whose_answer_was_malformed_is_not_applied_twice(
     departments: DepartmentSimulator, platform: Platform, case_id: str
 ) -> None:
-    command = _withdrawal(new_id_number(), case_id)
+    command = _withdrawal(new_simulator_id_number(), case_id)
     departments.fault(FaultMode.MALFORMED, system=System.PROVIDENT_FUND, count=1)
     with pytest.raises(MalformedAnswer):
         platform.provident_fund.withdraw_and_close(command)
@@ -265,7 +265,7 @@ def _endpoints(
 def test_a_wrong_secret_or_app_id_is_rejected(
     departments: DepartmentSimulator, case_id: str, app_id: str | None, secret: str | None
 ) -> None:
-    query = PersonQuery(case_id=case_id, id_number=new_id_number())
+    query = PersonQuery(case_id=case_id, id_number=new_simulator_id_number())
     wrong = Platform.connect(_endpoints(departments, app_id=app_id, secret=secret))
     with wrong, pytest.raises(PlatformRejected, match=r"\(401\)"):
         wrong.provident_fund.account(query)
@@ -295,7 +295,9 @@ def _signed(
 
 
 def _account_query(case_id: str) -> bytes:
-    return PersonQuery(case_id=case_id, id_number=new_id_number()).model_dump_json().encode()
+    return (
+        PersonQuery(case_id=case_id, id_number=new_simulator_id_number()).model_dump_json().encode()
+    )
 
 
 def test_a_replayed_request_is_refused(departments: DepartmentSimulator, case_id: str) -> None:
@@ -339,7 +341,7 @@ def test_a_tampered_body_is_refused(departments: DepartmentSimulator, case_id: s
 def test_a_write_whose_idempotency_key_header_differs_is_rejected(
     platform: Platform, case_id: str, key: str | None
 ) -> None:
-    command = _withdrawal(new_id_number(), case_id)
+    command = _withdrawal(new_simulator_id_number(), case_id)
     client: PlatformClient = platform.clients[System.PROVIDENT_FUND]
     with pytest.raises(PlatformRejected, match=r"\(400\)"):
         client.post(Path.FUND_WITHDRAWALS, command, FundReceipt, idempotency_key=key)
@@ -352,7 +354,7 @@ THREADS = 8
 
 
 def test_concurrent_retries_of_one_withdrawal_pay_once(platform: Platform, case_id: str) -> None:
-    number = new_id_number()
+    number = new_simulator_id_number()
     command = _withdrawal(number, case_id)
     start = threading.Barrier(THREADS)
 

@@ -143,3 +143,18 @@ async def api(
 ) -> AsyncIterator[Api]:
     async with serve(api_env, database_url, signing_key, departments) as running:
         yield running
+
+
+@pytest.fixture
+async def skipping_api(
+    database_url: str, signing_key: tuple[Path, Path], departments: DepartmentSimulator
+) -> AsyncIterator[Api]:
+    """The app over a time-skipping server of its own, whose clock a test may move."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=temporal_test_server()
+    )
+    try:
+        async with serve(env, database_url, signing_key, departments) as running:
+            yield running
+    finally:
+        await env.shutdown()

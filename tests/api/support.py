@@ -1,40 +1,39 @@
-"""Helpers shared by the API tests: fresh people, request bodies, polling, problem checks.
+"""Helpers shared by the API tests: fresh people and organisations, callers' headers, request
+bodies, polling, problem checks.
 
-Every helper speaks HTTP through an ``httpx.AsyncClient``, so the same code drives the in-process
-app (ASGI transport) and the one served by uvicorn in the end-to-end test.
+The helpers that take an ``httpx.AsyncClient`` speak HTTP only, so the same code drives the
+in-process app (ASGI transport) and the one served by uvicorn in the end-to-end test; those that
+take an :class:`~tests.api.conftest.Api` also seed the department simulator or mint tokens.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 
-from domain.idcard import check_character
+from contracts.workflow import ContributionProblem
 from domain.months import YearMonth
 from domain.timeline import CHINA_TZ
-from tests.api.conftest import REGION
+from tests.api.conftest import REGION, Api
+from tests.support.people import new_id_number
 
 T = TypeVar("T")
 Json = dict[str, Any]
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
-_serials = itertools.count()
+# A man born 1967-01 retires in 2027-08 (statutory, 7 months' delay): initiation opens 2027-07-01.
+NORMAL_BORN = (1967, 1)
+NORMAL_T = "2027-08"
+NORMAL_OPENS = "2027-07-01"
+ILLNESS_BORN = (1980, 1)  # a female worker: early retirement for illness from 45
+
 _regions = itertools.count(20)
-
-
-def new_id_number(year: int, month: int, *, female: bool = False, region: str = REGION) -> str:
-    """A valid ID number born in ``year-month``, never handed out before in this process (the
-    department records are keyed by ID number and shared by every test of a session)."""
-    n = next(_serials)
-    day = 1 + n % 28
-    sequence = (n // 28) % 500 * 2 + (0 if female else 1)  # odd: a man, even: a woman
-    first17 = f"{region}{year:04d}{month:02d}{day:02d}{sequence:03d}"
-    return first17 + check_character(first17)
 
 
 def new_region() -> str:
@@ -88,6 +87,70 @@ def declare_body(
         "person": person(id_number, name=name, category=category, region=region),
         "declaration": declaration if declaration is not None else normal_declaration(),
     }
+
+
+def new_org() -> str:
+    """An organisation no other test uses."""
+    return f"emp-{uuid.uuid4().hex[:8]}"
+
+
+def employer_headers(api: Api, org: str) -> dict[str, str]:
+    """An officer of the employer ``org`` (subject ``<org>-officer``)."""
+    return api.as_(role="employer", organisation=org, sub=f"{org}-officer")
+
+
+def clerk_headers(
+    api: Api, department: str, region: str = REGION, sub: str | None = None
+) -> dict[str, str]:
+    """A clerk of ``department`` in ``region`` (subject ``<department>-c`` unless given)."""
+    return api.as_(role="clerk", department=department, region=region, sub=sub or f"{department}-c")
+
+
+async def declare_case(
+    api: Api,
+    employer: dict[str, str],
+    *,
+    illness: bool = False,
+    born: tuple[int, int] = NORMAL_BORN,
+    region: str = REGION,
+    problems: tuple[ContributionProblem, ...] = (),
+    declaration: Json | None = None,
+    name: str = "王建国",
+) -> tuple[str, str]:
+    """Seed a fresh person's department records and declare them: (case id, ID number). A man
+    born in ``born`` on the normal path, or with ``illness`` a woman born in
+    :data:`ILLNESS_BORN` retiring early next month."""
+    if illness:
+        born = ILLNESS_BORN
+    female = illness
+    id_number = new_id_number(*born, female=female)
+    api.departments.seed(id_number, name, contribution_problems=problems)
+    body = declare_body(
+        id_number,
+        name=name,
+        category="female-worker" if illness else "male",
+        region=region,
+        declaration=declaration or (illness_declaration() if illness else normal_declaration()),
+    )
+    response = await api.http.post("/cases", json=body, headers=employer)
+    assert response.status_code == 201, response.text
+    assert_no_id_number(response, id_number)
+    return response.json()["case_id"], id_number
+
+
+async def to_initiation(api: Api, employer: dict[str, str], case_id: str, region: str) -> None:
+    """Pre-review approved, no contribution problem, contributions confirmed."""
+    await decide(api.http, clerk_headers(api, "hr", region), case_id, "pre-review")
+    await decide(
+        api.http, clerk_headers(api, "social-insurance", region), case_id, "confirm-contributions"
+    )
+    await wait_stage(api.http, employer, case_id, "awaiting-initiation")
+
+
+def loose_client(api: Api) -> httpx.AsyncClient:
+    """A client that shows an unhandled exception as the 500 a server would answer with."""
+    transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://api")
 
 
 async def eventually(

@@ -41,10 +41,10 @@ from tests.api.support import (
     declare_body,
     illness_declaration,
     inbox_task,
-    new_id_number,
     open_task,
     wait_stage,
 )
+from tests.support.people import new_id_number
 
 OWNER = "emp-authz-own"
 FAR_REGION = "220202"  # 吉林市昌邑区: another city of the province

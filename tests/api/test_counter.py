@@ -18,11 +18,11 @@ from tests.api.support import (
     decide,
     declare_body,
     illness_declaration,
-    new_id_number,
     normal_declaration,
     open_task,
     wait_stage,
 )
+from tests.support.people import new_id_number
 
 AGENCY = "agency-counter-1"
 EMPLOYER = "emp-counter-2"

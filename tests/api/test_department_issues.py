@@ -14,9 +14,9 @@ from tests.api.support import (
     declare_body,
     eventually,
     illness_declaration,
-    new_id_number,
     wait_stage,
 )
+from tests.support.people import new_id_number
 
 FROZEN = "the account is frozen"  # the fund centre's own words (simulator/storage.py)
 

@@ -59,11 +59,11 @@ from tests.api.support import (
     declare_body,
     eventually,
     illness_declaration,
-    new_id_number,
     next_month,
     open_task,
     wait_stage,
 )
+from tests.support.people import new_id_number
 from worker import DepartmentSystems, build_worker
 
 ORGANISATION = "emp-e2e-1"
@@ -206,7 +206,7 @@ async def _run_case(
     await decide(http, clerks["hr"], case_id, "formal-approval")
     # The departments work concurrently, each clerk finding their own task in their inbox. The
     # clerks take turns here: concurrent requests can deadlock the API on SQLite (see
-    # test_endpoints.py::test_concurrent_reads_do_not_lock_sqlite), which is not this test's.
+    # test_app.py::test_concurrent_reads_do_not_lock_sqlite), which is not this test's.
     for department, kind in (
         ("social-insurance", "confirm-pension"),
         ("medical-security", "confirm-medical-years"),

@@ -4,26 +4,32 @@ SQL, HTML/JavaScript, template, JNDI and path strings go in as a person's name, 
 and evidence, and a withdrawal reason. They must come back byte for byte on the case's page, in
 the inbox and in the audit trail, always as ``application/json`` (never interpreted as markup),
 and the database must still hold every table and row afterwards. Query parameters with the same
-strings are refused (422), never spliced into a query.
+strings are refused (422), never spliced into a query. NUL bytes in a path or query are a 422,
+not a server error, and control characters in text are refused before anything is started.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import func, inspect, select
 
+from contracts.identity import case_id as case_id_for
 from db.models import Base, CaseRow
 from tests.api.conftest import Api
 from tests.api.support import (
+    NORMAL_BORN,
     audit_entry,
     case_of,
+    clerk_headers,
     declare_body,
+    employer_headers,
     inbox_task,
-    new_id_number,
+    loose_client,
+    new_org,
     new_region,
     normal_declaration,
     open_task,
 )
-from tests.api.test_endpoints import NORMAL_BORN, _clerk, _employer, _org
+from tests.support.people import new_id_number
 
 SQL = "Robert'); DROP TABLE cases;--"
 HTML = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -36,8 +42,8 @@ NAME = "王'); DROP TABLE cases;-- <b>"  # names are at most 50 characters
 
 async def test_injection_strings_are_stored_and_returned_verbatim(api: Api) -> None:
     region = new_region()
-    employer = _employer(api, _org())
-    hr = _clerk(api, "hr", region)
+    employer = employer_headers(api, new_org())
+    hr = clerk_headers(api, "hr", region)
     id_number = new_id_number(*NORMAL_BORN)
     api.departments.seed(id_number, NAME)
     body = declare_body(id_number, name=NAME, region=region)
@@ -86,8 +92,8 @@ async def test_injection_strings_are_stored_and_returned_verbatim(api: Api) -> N
 
 
 async def test_injection_strings_in_query_parameters_are_refused(api: Api) -> None:
-    employer = _employer(api, _org())
-    hr = _clerk(api, "hr")
+    employer = employer_headers(api, new_org())
+    hr = clerk_headers(api, "hr")
     for url, headers, params in (
         ("/cases", employer, {"stage": SQL}),
         ("/cases", employer, {"region": "220102' OR '1'='1"}),
@@ -106,3 +112,32 @@ async def test_injection_strings_in_query_parameters_are_refused(api: Api) -> No
         headers=employer,
     )
     assert resubmit.status_code in (403, 404), resubmit.text
+
+
+async def test_nul_bytes_in_a_path_or_query_are_not_a_server_error(api: Api) -> None:
+    employer = employer_headers(api, new_org())
+    clerk = clerk_headers(api, "hr")
+    async with loose_client(api) as http:
+        for url, headers in (
+            ("/cases/%00", employer),
+            ("/cases?stage=%00", employer),
+            ("/inbox?stage=%00", clerk),
+        ):
+            response = await http.get(url, headers=headers)
+            assert response.status_code == 422, f"{url}: {response.status_code}"
+
+
+async def test_control_characters_in_text_are_refused(api: Api) -> None:
+    """PostgreSQL refuses NUL in text, so a name or reason with one would stall the read model:
+    such text is refused with 422 before anything is started."""
+    employer = employer_headers(api, new_org())
+    id_number = new_id_number(*NORMAL_BORN)
+    api.departments.seed(id_number, "王建国")
+    for name in ("王\x00建国", "王\x07建国"):
+        body = declare_body(id_number, name=name)
+        response = await api.http.post("/cases", json=body, headers=employer)
+        assert response.status_code == 422, response.text
+        assert "name" in response.json()["detail"]
+    listed = await api.http.get("/cases", headers=employer)
+    case_id = case_id_for(id_number, api.settings.case_secret)
+    assert case_id not in [c["case_id"] for c in listed.json()["items"]]

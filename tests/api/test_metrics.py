@@ -17,3 +17,11 @@ async def test_metrics_count_requests_by_route_template(api: Api) -> None:
     assert "retirement_api_request_duration_seconds_bucket" in text
     assert "# TYPE retirement_open_cases gauge" in text
     assert "# TYPE retirement_overdue_tasks gauge" in text
+
+
+async def test_unknown_http_methods_do_not_grow_the_metrics(api: Api) -> None:
+    for method in ("FOO1", "FOO2", "BAR3"):
+        await api.http.request(method, "/health")
+    text = (await api.http.get("/metrics")).text
+    assert "FOO1" not in text
+    assert 'method="OTHER"' in text

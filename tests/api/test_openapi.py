@@ -1,5 +1,6 @@
-"""The OpenAPI schema says what the API does: the bearer scheme (Swagger UI's Authorize button)
-and, for every route, the problem answers it gives, as ``application/problem+json``."""
+"""The OpenAPI schema says what the API does: every route, the bearer scheme (Swagger UI's
+Authorize button) and, for every route, the problem answers it gives, as
+``application/problem+json``; the Swagger UI is served, and the schema's examples are valid."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from typing import Any
 
 from tests.api.conftest import Api
-from tests.api.support import assert_problem
+from tests.api.support import assert_problem, declare_body, employer_headers, new_org
 
 PROBLEM = "#/components/schemas/ProblemDetails"
 CASE = "retirement-" + "0" * 24
@@ -59,3 +60,48 @@ async def test_every_route_that_needs_a_token_says_so_and_answers_401(api: Api) 
         if path.startswith("/codec"):
             continue  # in development mode the codec answers loopback callers without a token
         assert_problem(response, 401)
+
+
+async def test_openapi_and_docs(api: Api) -> None:
+    schema = await api.http.get("/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in (
+        "/cases",
+        "/cases/{case_id}",
+        "/cases/{case_id}/audit",
+        "/cases/{case_id}/resubmission",
+        "/cases/{case_id}/settlements",
+        "/cases/{case_id}/initiation",
+        "/cases/{case_id}/withdrawal",
+        "/cases/{case_id}/cancellation",
+        "/cases/{case_id}/retirement-correction",
+        "/cases/{case_id}/tasks/{task_id}/decision",
+        "/cases/{case_id}/tasks/{task_id}/claim",
+        "/cases/{case_id}/tasks/{task_id}/release",
+        "/cases/{case_id}/tasks/{task_id}/assignment",
+        "/inbox",
+        "/escalations",
+        "/rules/retirement-date",
+        "/rules/timeline",
+        "/rules/pension-estimate",
+        "/health",
+        "/codec/encode",
+        "/codec/decode",
+    ):
+        assert path in paths, path
+    docs = await api.http.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers["content-type"].startswith("text/html")
+    assert "swagger" in docs.text.lower()
+
+
+async def test_the_documented_id_number_example_is_valid(api: Api) -> None:
+    schema = (await api.http.get("/openapi.json")).json()
+    example = schema["components"]["schemas"]["NewPerson"]["properties"]["id_number"]["examples"][0]
+    id_number = str(example)
+    api.departments.seed(id_number, "王建国")
+    response = await api.http.post(
+        "/cases", json=declare_body(id_number), headers=employer_headers(api, new_org())
+    )
+    assert response.status_code == 201, response.text

@@ -38,7 +38,8 @@ from schemathesis.python.asgi import shutdown_lifespans
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import Message, Receive, Scope, Send, create_app
-from contracts.case import Actor, Declaration, Person, Role
+from contracts.declarations import Declaration
+from contracts.people import Actor, Person, Role
 from db.session import make_engine, make_sessionmaker
 from harness.binaries import temporal_test_server
 from harness.department_simulator import DepartmentSimulator
@@ -47,7 +48,7 @@ from service.case_start import start_case
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER
 from tests.api.conftest import REGION, api_settings, bearer
-from tests.api.support import new_id_number
+from tests.support.people import new_id_number
 from worker import DepartmentSystems, build_worker
 
 ORGANISATION = "emp-fuzz-1"

@@ -2,18 +2,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.idcard import check_character
 from tests.api.conftest import EMPLOYER, REGION, Api
 from tests.api.support import inbox_task
-
-
-def _id(birth: date, serial: int) -> str:
-    first17 = f"{REGION}{birth:%Y%m%d}{serial * 2 + 1:03d}"
-    return first17 + check_character(first17)
+from tests.support.people import fixed_id_number
 
 
 async def test_declare_then_decide(api: Api) -> None:
-    id_number = _id(date(1967, 1, 15), 7)
+    id_number = fixed_id_number(date(1967, 1, 15), 7, region=REGION)
     api.departments.seed(id_number, "王建国")
     employer = api.as_(role="employer", organisation=EMPLOYER)
     body = {

@@ -34,6 +34,7 @@ from api.problems import install_problem_handlers
 from api.routes import rules as rules_routes
 from cli.main import run
 from policies import DEFAULT_POLICY_FILE, POLICY_FILE_ENV, load_policy
+from tests.support.people import fixed_id_number
 
 SCRIPT = Path(sys.executable).parent / "retirement"
 
@@ -107,14 +108,6 @@ def assert_usage_error(result: Result, needle: str) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("retirement"), lines[0]
     assert needle in lines[0], lines[0]
-
-
-def id_number(first17: str) -> str:
-    """An 18-character ID number with its ISO 7064 MOD 11-2 check character (rules.md §7),
-    computed here independently of ``domain.idcard``."""
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
-    return first17 + "10X98765432"[total % 11]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,8 +211,9 @@ def test_retirement_date_table(in_process: InProcess) -> None:
 # ---------------------------------------------------------------------------------------------
 # check-id
 
-# Born the day after 2025-06-01 (sequence 001: odd, so male), in Changchun (220102).
-BORN_2025_06_02 = id_number("22010220250602001")
+# Born the day after 2025-06-01 (sequence 001: odd, so male), in Changchun (220102); its check
+# character is computed by tests.support.people, independently of ``domain.idcard``.
+BORN_2025_06_02 = fixed_id_number(date(2025, 6, 2), region="220102")
 
 
 def test_check_id_valid_numbers() -> None:

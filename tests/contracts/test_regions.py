@@ -1,4 +1,4 @@
-"""Who covers which region: one rule (``contracts.case.region_prefix``), which the Python checks
+"""Who covers which region: one rule (``contracts.people.region_prefix``), which the Python checks
 and the read model's SQL filter must apply alike."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from sqlalchemy import String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from api.queries import region_filter
-from contracts.case import region_covers, region_prefix
+from contracts.people import region_covers, region_prefix
 
 CODES = ["220000", "220100", "220102", "220104", "220200", "220202", "210102", "220110"]
 

@@ -6,21 +6,21 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from contracts.case import Actor, Declaration, Department, Person, Role
+from contracts.declarations import Declaration
 from contracts.departments import (
     ApprovalCommand,
-    AuditEntry,
     FundWithdrawal,
     MedicalOutcome,
     MedicalSwitch,
     Notification,
     PensionAward,
     PrereviewPush,
-    Projection,
     RetireeSwitch,
     RewardNoticeRecord,
     SettleCommand,
 )
+from contracts.people import Actor, Department, Person, Role
+from contracts.read_model import AuditEntry, Projection
 from contracts.workflow import (
     Assignee,
     CaseEvent,
@@ -34,22 +34,23 @@ from contracts.workflow import (
     TaskKind,
     TaskStatus,
 )
-from domain.idcard import check_character
 from domain.months import YearMonth
 from domain.plan import RetirementPath
 from domain.policy import Category
+from tests.support.people import fixed_id_number
 
 REGION = "220102"
 EMPLOYER = "employer-001"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def id_number(serial: int = 1, *, born: str = "19660515", male: bool = True) -> str:
-    """A valid 18-digit ID number; ``serial`` (0..49) tells people apart."""
-    sequence = f"{serial:02d}"
-    gender_digit = 2 * (serial % 5) + (1 if male else 0)
-    first17 = f"{REGION}{born}{sequence}{gender_digit}"
-    return first17 + check_character(first17)
+BORN = date(1966, 5, 15)
+
+
+def id_number(serial: int = 1) -> str:
+    """The ID number of the factories' person ``serial`` (0..99): a man born on :data:`BORN` in
+    :data:`REGION`, the same every time."""
+    return fixed_id_number(BORN, serial, region=REGION)
 
 
 def person(number: str, name: str = "张三") -> Person:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.case import Department
+from contracts.people import Department
 from contracts.workflow import (
     Assignee,
     CaseSnapshot,

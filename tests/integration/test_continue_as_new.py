@@ -20,16 +20,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.departments import Platform
 from contracts import search
-from contracts.case import Actor, Declaration, Department, Person, Role
+from contracts.people import Actor, Department, Role
 from contracts.workflow import Decision, Outcome, RefusalType, Stage
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from harness.binaries import temporal_cli
 from harness.department_simulator import DepartmentSimulator
 from harness.driver import Driver, Script, read_model_look
-from harness.people import MAX_PEOPLE, early_retiree
 from service.case_start import start_case
 from service.temporal import DATA_CONVERTER
+from tests.integration.support import illness_case_retiring_next_month
 from worker import DepartmentSystems, build_worker
 from workflows.case import RetirementCase
 
@@ -52,12 +52,6 @@ async def small_history_server() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-def _illness_case_retiring_next_month() -> tuple[Person, Declaration]:
-    """A woman of 46 retiring early next month (her initiation window is open today), not used
-    by another test of this session: the department records are shared."""
-    return early_retiree(uuid.uuid4().int % MAX_PEOPLE, organisation="emp-can-1", region=REGION)
-
-
 async def test_a_case_continues_as_new_and_ends_the_same(
     small_history_server: WorkflowEnvironment,
     database_url: str,
@@ -68,7 +62,7 @@ async def test_a_case_continues_as_new_and_ends_the_same(
     client = small_history_server.client
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
-    person, declaration = _illness_case_retiring_next_month()
+    person, declaration = illness_case_retiring_next_month()
     departments.seed(person.id_number, person.name, actual_years=Decimal(16))
     task_queue = f"can-{uuid.uuid4().hex[:8]}"
     try:
@@ -135,7 +129,7 @@ async def test_a_request_from_an_earlier_run_is_still_a_duplicate(
     client = small_history_server.client
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
-    person, declaration = _illness_case_retiring_next_month()
+    person, declaration = illness_case_retiring_next_month()
     departments.seed(person.id_number, person.name, actual_years=Decimal(16))
     task_queue = f"can-{uuid.uuid4().hex[:8]}"
     hr = Actor(id="hr-1", role=Role.CLERK, department=Department.HR, region=REGION)

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,15 +19,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.departments import Platform
 from contracts import search
-from contracts.case import Actor, Declaration, Department, Person, Role
+from contracts.declarations import Declaration
+from contracts.people import Actor, Department, Person, Role
 from contracts.workflow import Decision, Outcome, RefusalType, Stage, TaskKind
 from db.models import AuditLogRow, CaseRow, TaskRow
 from db.read_model import stored_snapshot
 from db.session import make_engine, make_sessionmaker
-from domain.idcard import check_character
 from domain.policy import Category, Policy
 from harness.department_simulator import DepartmentSimulator
 from service.case_start import start_case
+from tests.support.people import fixed_id_number
 from worker import DepartmentSystems, build_worker
 from workflows.case import RetirementCase
 
@@ -35,9 +37,8 @@ REGION = "220102"
 
 
 def _person(serial: int) -> Person:
-    first17 = f"{REGION}19670115{serial * 2 + 1:03d}"
     return Person(
-        id_number=first17 + check_character(first17),
+        id_number=fixed_id_number(date(1967, 1, 15), serial, region=REGION),
         name="王建国",
         category=Category.MALE,
         region_code=REGION,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,15 +17,16 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.departments import Platform
 from api.app import create_app
 from api.devauth import ensure_dev_keys, mint
-from contracts.case import Actor, Declaration, Person, Role
+from contracts.declarations import Declaration
+from contracts.people import Actor, Person, Role
 from contracts.workflow import Stage
 from db.session import make_engine, make_sessionmaker
-from domain.idcard import check_character
 from domain.policy import Category, Policy
 from harness.department_simulator import DepartmentSimulator
 from harness.driver import Driver, Script, read_model_look
 from service.case_start import start_case
 from service.settings import Settings
+from tests.support.people import fixed_id_number
 from worker import DepartmentSystems, build_worker
 
 REGION = "220102"
@@ -33,9 +35,8 @@ CARD = "6222020200198765432"
 
 
 def _person() -> Person:
-    first17 = f"{REGION}19670115{uuid.uuid4().int % 400 * 2 + 1:03d}"
     return Person(
-        id_number=first17 + check_character(first17),
+        id_number=fixed_id_number(date(1967, 1, 15), uuid.uuid4().int % 400, region=REGION),
         name=NAME,
         category=Category.MALE,
         region_code=REGION,

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.departments import Platform
-from contracts.case import Actor, Role
+from contracts.people import Actor, Role
 from contracts.workflow import Stage
 from db.models import AuditLogRow, CaseRow
 from db.session import make_engine, make_sessionmaker
@@ -22,7 +22,7 @@ from harness.driver import Driver, Script, read_model_look
 from service.case_start import start_case
 from service.reconcile import reconcile
 from simulator.models import PensionAwardRow
-from tests.integration.test_continue_as_new import _illness_case_retiring_next_month
+from tests.integration.support import illness_case_retiring_next_month
 from worker import DepartmentSystems, build_worker
 
 
@@ -38,7 +38,7 @@ async def test_reconcile_after_a_real_case_and_after_tampering(
     sessions = make_sessionmaker(engine)
     department_engine = make_engine(departments.database_url)
     department_sessions = make_sessionmaker(department_engine)
-    person, declaration = _illness_case_retiring_next_month()
+    person, declaration = illness_case_retiring_next_month()
     departments.seed(person.id_number, person.name, actual_years=Decimal(16))
     queue = f"rec-{uuid.uuid4().hex[:6]}"
     try:

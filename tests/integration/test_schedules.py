@@ -16,13 +16,12 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.departments import Platform
-from contracts.case import Person
 from contracts.identity import case_id
+from contracts.people import Person
 from contracts.sweeps import RosterSweepResult
 from db.models import CaseRow, TaskRow
 from db.session import make_engine, make_sessionmaker
 from db.sweeps import DatabaseRoster, read_roster_csv
-from domain.idcard import check_character
 from domain.months import YearMonth
 from domain.policy import Category, Policy
 from domain.statutory import first_birth_month_retiring_from, statutory_retirement
@@ -31,6 +30,7 @@ from harness.department_simulator import DepartmentSimulator
 from service.schedules import OVERDUE_DIGEST, ROSTER_SWEEP, ensure_schedules
 from service.settings import Settings
 from simulator.models import NotificationRow
+from tests.support.people import fixed_id_number
 from worker import DepartmentSystems, build_worker, sweep_activities
 from workflows.sweeps import MONTHS_AHEAD, OverdueDigestWorkflow, RosterSweepWorkflow
 
@@ -39,9 +39,10 @@ REGION = "220102"
 
 def _person(birth: YearMonth, category: Category, serial: int) -> Person:
     male = category is Category.MALE
-    first17 = f"{REGION}{birth.year:04d}{birth.month:02d}10{serial * 2 + int(male):03d}"
     return Person(
-        id_number=first17 + check_character(first17),
+        id_number=fixed_id_number(
+            date(birth.year, birth.month, 10), serial, female=not male, region=REGION
+        ),
         name="王测试",
         category=category,
         region_code=REGION,

@@ -61,8 +61,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from adapters.departments import Platform
-from contracts.case import Actor, Department, Person, Role
 from contracts.departments import HouseholdResult
+from contracts.people import Actor, Department, Person, Role
 from contracts.workflow import (
     CaseOutcome,
     CaseSnapshot,

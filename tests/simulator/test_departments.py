@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.case import Department
 from contracts.departments import (
     FundAccount,
     FundAccountStatus,
@@ -21,6 +20,7 @@ from contracts.departments import (
     MedicalOutcome,
     PersonQuery,
 )
+from contracts.people import Department
 from simulator import storage as d
 from simulator.models import (
     ContributionRecord,

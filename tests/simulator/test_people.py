@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.case import Declaration, Department
+from contracts.declarations import Declaration
 from contracts.departments import (
     FundAccount,
     FundAccountStatus,
@@ -21,7 +21,7 @@ from contracts.departments import (
     PersonQuery,
     PrereviewPush,
 )
-from domain.idcard import check_character
+from contracts.people import Department
 from domain.months import YearMonth
 from simulator import people
 from simulator import storage as d
@@ -35,19 +35,19 @@ from simulator.models import (
 from simulator.storage import Refused
 from tests.db import factories as f
 from tests.simulator.conftest import seed
+from tests.support.people import fixed_id_number
 
 ID = f.id_number(1)
 
 
-def _id(born: date, serial: int, *, male: bool = True) -> str:
-    sequence = f"{serial % 100:02d}{2 * (serial % 5) + (1 if male else 0)}"
-    first17 = f"{f.REGION}{born:%Y%m%d}{sequence}"
-    return first17 + check_character(first17)
-
-
 # People born across the years whose records the service meets, men and women.
 PEOPLE = [
-    _id(date(year, 1 + serial % 12, 1 + serial % 28), serial, male=serial % 2 == 0)
+    fixed_id_number(
+        date(year, 1 + serial % 12, 1 + serial % 28),
+        serial,
+        female=serial % 2 == 1,
+        region=f.REGION,
+    )
     for serial, year in enumerate(range(1958, 1978))
 ]
 

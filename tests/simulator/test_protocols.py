@@ -23,16 +23,16 @@ from activities.public_security import HouseholdRegistry, PublicSecurityActiviti
 from activities.read_model import ReadModel, ReadModelActivities
 from activities.social_insurance import SocialInsuranceActivities, SocialInsuranceSystem
 from adapters.departments import Platform
-from contracts.case import Department
 from contracts.departments import (
     DepartmentRefusalInfo,
     HouseholdCheck,
     HouseholdStep,
     PersonQuery,
 )
+from contracts.people import Department
 from db import models as project
 from db.read_model import DatabaseReadModel
-from db.session import make_sessionmaker
+from db.session import make_engine, make_sessionmaker
 from harness.department_simulator import DepartmentSimulator
 from simulator.storage import (
     DatabaseHealthCommission,
@@ -44,7 +44,8 @@ from simulator.storage import (
     DatabaseSocialInsurance,
 )
 from tests.db import factories as f
-from tests.simulator.conftest import new_id_number, seed
+from tests.simulator.conftest import seed
+from tests.support.people import new_simulator_id_number
 
 
 def test_the_adapters_implement_every_department_protocol(platform: Platform) -> None:
@@ -59,17 +60,25 @@ def test_the_adapters_implement_every_department_protocol(platform: Platform) ->
 
 
 @pytest.fixture
-def read_model_case(engine: Engine) -> Iterator[str]:
+def project_engine(database_url: str) -> Iterator[Engine]:
+    """The project database (the read model's), which is not the simulator's."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def read_model_case(project_engine: Engine) -> Iterator[str]:
     """A case id of this test's own in the project database (the read model), removed after."""
     case_id = f"retirement-{uuid.uuid4().hex[:12]}"
     yield case_id
-    with engine.begin() as connection:
+    with project_engine.begin() as connection:
         for table in (project.TaskRow, project.EscalationRow, project.AuditLogRow, project.CaseRow):
             connection.execute(delete(table).where(table.case_id == case_id))
 
 
 def test_every_protocol_has_a_database_implementation(
-    sessions: sessionmaker[Session], engine: Engine, read_model_case: str
+    sessions: sessionmaker[Session], project_engine: Engine, read_model_case: str
 ) -> None:
     registry: HouseholdRegistry = DatabaseHouseholdRegistry(sessions)
     hr: HrSystem = DatabaseHrSystem(sessions)
@@ -78,7 +87,7 @@ def test_every_protocol_has_a_database_implementation(
     fund: ProvidentFundSystem = DatabaseProvidentFund(sessions)
     health: HealthCommissionSystem = DatabaseHealthCommission(sessions)
     notifier: Notifier = DatabaseNotifier(sessions)
-    read_model: ReadModel = DatabaseReadModel(make_sessionmaker(engine))
+    read_model: ReadModel = DatabaseReadModel(make_sessionmaker(project_engine))
 
     number = f.id_number(1)
     seed(sessions, number, "张三")
@@ -110,7 +119,7 @@ def test_a_refusal_reaches_temporal_as_a_non_retryable_error(
 ) -> None:
     """Over the platform, as the worker meets it: the simulator's 422 becomes the adapter's
     ``DepartmentRefusal`` and the activity's final ``ApplicationError``."""
-    number = new_id_number()
+    number = new_simulator_id_number()
     departments.seed(number, "张三", with_contributions=False)
     activities = SocialInsuranceActivities(platform.social_insurance)
     with pytest.raises(ApplicationError) as excinfo:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.departments import Platform
 from adapters.platform import DepartmentUnavailable
-from contracts.case import Department
 from contracts.departments import (
     FundAccount,
     FundAccountStatus,
@@ -20,6 +19,7 @@ from contracts.departments import (
     HouseholdStep,
     PersonQuery,
 )
+from contracts.people import Department
 from contracts.workflow import ContributionProblemKind
 from domain.idcard import check_character
 from harness.department_simulator import DepartmentSimulator
@@ -28,7 +28,7 @@ from simulator import storage as d
 from simulator.models import ScriptedPerson
 from simulator.storage import Refused
 from tests.db import factories as f
-from tests.simulator.conftest import new_id_number
+from tests.support.people import fixed_id_number, new_simulator_id_number
 
 ID = f.id_number(1)
 NAME = "张三"
@@ -183,11 +183,11 @@ def test_an_unknown_scenario_name_is_refused() -> None:
 
 
 def _with_x() -> str:
-    """A valid ID number whose check character is X."""
-    for serial in range(1000):
-        first17 = f"{f.REGION}19660515{serial:03d}"
-        if check_character(first17) == "X":
-            return first17 + "X"
+    """A valid ID number whose check character is X (none of the factories' people)."""
+    for serial in range(100, 250):
+        number = fixed_id_number(f.BORN, serial, region=f.REGION)
+        if number.endswith("X"):
+            return number
     raise AssertionError("no ID number with check character X")
 
 
@@ -268,7 +268,7 @@ def _fund_status(platform: Platform, number: str) -> FundAccountStatus | None:
 def test_a_bad_csv_over_the_admin_api_is_400_and_changes_nothing(
     departments: DepartmentSimulator, platform: Platform, admin: httpx.Client, kind: str
 ) -> None:
-    number, other = new_id_number(), new_id_number()
+    number, other = new_simulator_id_number(), new_simulator_id_number()
     departments.put_person(number, scenarios.named(number, "张三", "frozen-fund"))
     text = (
         MISSING_COLUMN.format(number=number)
@@ -289,7 +289,7 @@ def test_a_bad_csv_over_the_admin_api_is_400_and_changes_nothing(
 def test_a_good_csv_over_the_admin_api_is_applied(
     departments: DepartmentSimulator, platform: Platform
 ) -> None:
-    frozen, absent = new_id_number(), new_id_number()
+    frozen, absent = new_simulator_id_number(), new_simulator_id_number()
     applied = departments.load_csv(
         f"\ufeffid_number,name,scenario\n{frozen},张三,frozen-fund\n{absent},李四,no-household\n"
     )
@@ -341,7 +341,7 @@ def test_the_admin_api_wants_its_bearer_token(
     content_type: str | None,
     authorization: str | None,
 ) -> None:
-    number = new_id_number()
+    number = new_simulator_id_number()
     bodies = {
         "application/json": (
             scenarios.named(number, "张三", "frozen-fund").model_dump_json()
@@ -369,7 +369,7 @@ def test_the_faults_api_works_with_the_token(
     departments: DepartmentSimulator, platform: Platform, admin: httpx.Client
 ) -> None:
     """The same calls as above, with the token, are seen (so the test above can fail)."""
-    number = new_id_number()
+    number = new_simulator_id_number()
     response = admin.put(
         "/faults",
         content=b'{"system": "provident-fund", "mode": "down", "count": 1}',

@@ -28,7 +28,8 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.case import Actor, Declaration, Department, Person, Role
+from contracts.declarations import Declaration
+from contracts.people import Actor, Department, Person, Role
 from contracts.workflow import CaseOutcome, CaseSnapshot, Stage, Task, TaskKind, TaskStatus
 from domain.idcard import check_character
 from domain.months import YearMonth

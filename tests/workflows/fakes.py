@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from activities.errors import DepartmentRefusal
-from contracts.case import Department
 from contracts.departments import (
     ApprovalCommand,
-    AuditEntry,
     FundAccount,
     FundAccountStatus,
     FundReceipt,
@@ -25,12 +23,13 @@ from contracts.departments import (
     PensionAward,
     PersonQuery,
     PrereviewPush,
-    Projection,
     Receipt,
     RetireeSwitch,
     RewardNoticeRecord,
     SettleCommand,
 )
+from contracts.people import Department
+from contracts.read_model import AuditEntry, Projection
 from contracts.workflow import ContributionProblem, ContributionStatus
 from worker import DepartmentSystems
 

@@ -11,7 +11,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from contracts.case import Actor, Declaration, Department
+from contracts.declarations import Declaration
+from contracts.people import Actor, Department
 from contracts.workflow import (
     CaseOutcome,
     CaseStatus,

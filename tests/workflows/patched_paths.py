@@ -25,7 +25,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.case import Department, Role
+from contracts.people import Department, Role
 from contracts.workflow import Cancel, Stage, TaskKind
 from harness.binaries import temporal_test_server
 from harness.demo_command import demo_data_converter

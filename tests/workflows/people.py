@@ -24,7 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from contracts.case import Declaration, Person
+from contracts.declarations import Declaration
+from contracts.people import Person
 from domain.months import YearMonth
 from domain.plan import RetirementPlan, plan_retirement
 from domain.policy import Category, ClerkTask, Policy

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from contracts.case import Actor, Department, Role
+from contracts.people import Actor, Department, Role
 from contracts.workflow import (
     Cancel,
     ContributionProblem,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from contracts.case import Actor, Department, Role
 from contracts.identity import person_key
+from contracts.people import Actor, Department, Role
 from contracts.workflow import (
     Assignee,
     ContributionProblem,

@@ -21,8 +21,9 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from contracts.case import Declaration, Department, FlexibleChoice
+from contracts.declarations import Declaration, FlexibleChoice
 from contracts.departments import Notification
+from contracts.people import Department
 from contracts.workflow import (
     CaseSnapshot,
     CorrectRetirement,

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 from temporalio.api.enums.v1 import EventType
 
-from contracts.case import Actor, Department, Role
+from contracts.people import Actor, Department, Role
 from contracts.workflow import (
     CaseSnapshot,
     Decision,

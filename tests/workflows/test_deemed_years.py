@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from contracts.case import Declaration, Department
+from contracts.declarations import Declaration
+from contracts.people import Department
 from contracts.workflow import (
     CorrectRetirement,
     Initiate,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.worker import Replayer
 
-from contracts.case import Department, Role
+from contracts.people import Department, Role
 from contracts.workflow import ItemKey, Outcome, RefusalType, Stage, Task, TaskKind
 from service.temporal import DATA_CONVERTER
 from tests.workflows.conftest import Harness, clerk, open_task, snapshot, stage_is, wait_for

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from contracts.case import Department
 from contracts.departments import FundAccountStatus
+from contracts.people import Department
 from contracts.workflow import Initiate, ItemKey, ItemStatus, Outcome, Stage, TaskKind
 from tests.workflows.conftest import (
     EMPLOYER_ACTOR,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from temporalio.worker import Replayer
 
-from contracts.case import Department
+from contracts.people import Department
 from contracts.workflow import Initiate, ItemKey, ItemStatus, Stage, Task, TaskKind
 from service.temporal import DATA_CONVERTER
 from tests.workflows.conftest import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from contracts.case import Actor, Department, Role
+from contracts.people import Actor, Department, Role
 from contracts.workflow import Initiate, RefusalType, Stage, TaskKind, TaskStatus
 from tests.workflows.conftest import (
     AGENCY_ACTOR,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from contracts.case import Declaration, Department
+from contracts.declarations import Declaration
+from contracts.people import Department
 from contracts.workflow import (
     ContributionProblem,
     ContributionProblemKind,

@@ -13,17 +13,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from contracts.case import (
-    Actor,
-    Declaration,
-    Department,
-    FlexibleChoice,
-    OneChild,
-    Person,
-    Role,
-    SpecialJob,
-)
+from contracts.declarations import Declaration, FlexibleChoice, OneChild, SpecialJob
 from contracts.identity import person_key
+from contracts.people import Actor, Department, Person, Role
 from contracts.workflow import (
     Assignee,
     CaseSnapshot,

@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from contracts.case import Actor, Declaration, Department, Role
+from contracts.declarations import Declaration
+from contracts.people import Actor, Department, Role
 from contracts.workflow import (
     Assignee,
     Decision,

@@ -1,48 +1,22 @@
-"""Who a case is about, who acts on it, and what the employer declares."""
+"""Who a case is about and who acts on it: the person, the actors and their roles, the
+departments, and which regions a region covers."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from domain.early import Appraisal, SpecialJobPeriod
+from contracts.base import Identifier, Model, Name, RegionCode
 from domain.idcard import InvalidIdNumber, parse_id_number
 from domain.months import YearMonth
-from domain.plan import RetirementPath
-from domain.policy import Category, Gender, SpecialJobKind
+from domain.policy import Category, Gender
 
-RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 region code")]
-Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
-# Free text people send: no NUL or other control characters but newline and tab (PostgreSQL
-# refuses NUL, and no name or reason needs the others).
-_PRINTABLE = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
-Text = Annotated[str, Field(max_length=2000, pattern=_PRINTABLE)]
-Reason = Annotated[str, Field(min_length=1, max_length=2000, pattern=_PRINTABLE)]
-Ref = Annotated[str, Field(max_length=200, pattern=_PRINTABLE)]  # evidence, archive pages
-Name = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]*$")]
-IdNumber = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$", description="18-digit ID number")]
-CaseId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
-Years = Annotated[Decimal, Field(ge=0, le=80)]
-
-
-def _plausible(month: YearMonth) -> YearMonth:
-    if not 1900 <= month.year <= 2100:
-        raise ValueError(f"{month} is outside 1900..2100")
-    return month
-
-
-Month = Annotated[YearMonth, AfterValidator(_plausible)]
 # Validation of an ID number's birth date needs "today"; inside a model we only refuse dates no
 # one alive could have. The API checks against the real date before it starts a case.
 _LATEST_PLAUSIBLE_BIRTH = date(9999, 12, 31)
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Department(StrEnum):
@@ -157,60 +131,3 @@ class Person(Model):
     @property
     def has_employer(self) -> bool:
         return self.employer_id is not None
-
-
-class SpecialJob(Model):
-    kind: SpecialJobKind
-    years: Annotated[Decimal, Field(gt=0, le=50)]
-
-    def period(self) -> SpecialJobPeriod:
-        return SpecialJobPeriod(self.kind, self.years)
-
-
-class FlexibleChoice(Model):
-    notice_month: Month = Field(
-        description="written notice (early) or written confirmation (delay)"
-    )
-    employer_agreed: bool = False
-
-
-class OneChild(Model):
-    holds_certificate: bool
-    child_birth_date: date | None = None
-    further_children: bool = False
-    registered_in_province: bool = True
-
-
-class Declaration(Model):
-    """What the employer or agency submits for pre-review (申报)."""
-
-    path: RetirementPath = RetirementPath.NORMAL
-    contribution_years: Years = Field(description="actual contribution years on record")
-    deemed_years: Years = Field(default=Decimal(0), description="视同缴费年限 claimed")
-    requested_month: Month | None = Field(
-        default=None, description="early and flexible paths: the month asked for"
-    )
-    special_jobs: Annotated[list[SpecialJob], Field(max_length=20)] = []
-    appraisal: Appraisal | None = None
-    flexible: FlexibleChoice | None = None
-    archive_birth_month: Month | None = Field(
-        default=None,
-        description="birth month first recorded in the personnel archive, where it differs "
-        "from the ID number (the archive prevails)",
-    )
-    one_child: OneChild | None = None
-    archive_refs: Annotated[list[Ref], Field(max_length=50)] = []
-
-    @model_validator(mode="after")
-    def _path_needs(self) -> Self:
-        needs = {
-            RetirementPath.SPECIAL_JOB: ("special_jobs", bool(self.special_jobs)),
-            RetirementPath.ILLNESS: ("appraisal", self.appraisal is not None),
-            RetirementPath.FLEXIBLE_EARLY: ("flexible", self.flexible is not None),
-            RetirementPath.FLEXIBLE_DELAY: ("flexible", self.flexible is not None),
-        }
-        if self.path in needs and not needs[self.path][1]:
-            raise ValueError(f"the {self.path} path needs {needs[self.path][0]}")
-        if self.path is not RetirementPath.NORMAL and self.requested_month is None:
-            raise ValueError(f"the {self.path} path needs requested_month")
-        return self
