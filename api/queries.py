@@ -50,6 +50,11 @@ def case_summary(row: CaseRow) -> CaseSummary:
         id_masked=mask(row.id_number),
         retirement_month=row.retirement_month,
         next_due=row.next_due,
+        next_due_note=(
+            estimate_note(row.next_due.year)
+            if row.next_due_estimated and row.next_due is not None
+            else None
+        ),
         overdue=row.overdue,
         pending_departments=[d for d in row.pending_departments.split(",") if d],
         updated_at=row.updated_at,

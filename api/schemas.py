@@ -137,6 +137,9 @@ class CaseSummary(BaseModel):
     id_masked: str
     retirement_month: str
     next_due: date | None
+    next_due_note: str | None = Field(
+        default=None, description="why the next due date is estimated (no official calendar yet)"
+    )
     overdue: bool
     pending_departments: list[str]
     updated_at: datetime

@@ -402,6 +402,12 @@ class CaseSnapshot(Model):
         dues = [t.due for t in self.open_tasks() if t.due is not None]
         return min(dues) if dues else None
 
+    def next_due_estimated(self) -> bool:
+        """Whether the next due date is an estimate (no official holiday calendar for its year
+        yet): a supervisor's list says so, as the clerk's inbox does for each task."""
+        due = self.next_due()
+        return any(t.due == due and t.due_estimated for t in self.open_tasks())
+
     def is_overdue(self) -> bool:
         """A milestone missed and not yet met, or an open task past its deadline."""
         return bool(self.overdue) or any(t.escalated for t in self.open_tasks())

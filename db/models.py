@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -68,6 +69,7 @@ class CaseRow(Base):
     category: Mapped[str] = mapped_column(LABEL)
     retirement_month: Mapped[str] = mapped_column(MONTH)
     next_due: Mapped[date | None] = mapped_column(Date)
+    next_due_estimated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     overdue: Mapped[bool] = mapped_column(Boolean)
     pending_departments: Mapped[str] = mapped_column(Text)  # comma-separated, sorted
     version: Mapped[int] = mapped_column(Integer)

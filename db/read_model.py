@@ -46,6 +46,7 @@ def _case_fields(projection: Projection) -> dict[str, Any]:
         "category": str(snapshot.category),
         "retirement_month": str(snapshot.deadlines.retirement_month),
         "next_due": snapshot.next_due(),
+        "next_due_estimated": snapshot.next_due_estimated(),
         "overdue": snapshot.is_overdue(),
         "pending_departments": ",".join(d.value for d in snapshot.pending_departments()),
         "version": snapshot.version,

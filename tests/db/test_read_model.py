@@ -274,3 +274,26 @@ def test_the_inbox_says_why_a_due_date_is_estimated(sessions: sessionmaker[Sessi
         "household-review-1": (True, estimate_note(2027)),
     }
     assert "2027 is not published yet" in estimate_note(2027)
+
+
+def test_a_case_says_when_its_next_due_date_is_estimated(sessions: sessionmaker[Session]) -> None:
+    """The supervisor's case list marks an estimated next due date, as the inbox marks tasks."""
+    from api.queries import case_summary
+    from domain.workdays import estimate_note
+
+    exact = f.task("pre-review-1", due=date(2026, 12, 15))
+    later = f.task("household-review-1", due=date(2027, 1, 12)).model_copy(
+        update={"due_estimated": True}
+    )
+    snap = f.snapshot(version=1).model_copy(update={"tasks": [exact, later]})
+    DatabaseReadModel(sessions).project(f.projection(snap))
+    row = _case(sessions)
+    assert (row.next_due, row.next_due_estimated) == (date(2026, 12, 15), False)
+    assert case_summary(row).next_due_note is None
+
+    closed = exact.model_copy(update={"status": TaskStatus.DONE, "closed_at": f.T0})
+    snap = snap.model_copy(update={"version": 2, "tasks": [closed, later]})
+    DatabaseReadModel(sessions).project(f.projection(snap))
+    row = _case(sessions)
+    assert (row.next_due, row.next_due_estimated) == (date(2027, 1, 12), True)
+    assert case_summary(row).next_due_note == estimate_note(2027)
