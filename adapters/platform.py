@@ -5,7 +5,8 @@ answer means for the activity that made it.
 * 422 with a ``Refusal``: :class:`~activities.errors.DepartmentRefusal`, which the activity
   turns into a non-retryable failure and the workflow into a task for that department's clerk,
   in the department's own words.
-* A timeout, a connection error or a 5xx: :class:`DepartmentUnavailable`. Temporal retries the
+* A timeout, a connection error, a 5xx, a 408 or a 429 (the platform's gateway throttling):
+  :class:`DepartmentUnavailable`. Temporal retries the
   activity with backoff for as long as it takes (``workflows.steps.DEPARTMENT_RETRY``); a write
   retried after an answer was lost carries the same ``Idempotency-Key``, so the department
   applies it once.
@@ -134,7 +135,7 @@ class PlatformClient:
                 f"{self.system} could not be reached ({type(exc).__name__}: {exc})"
             ) from None
         code = response.status_code
-        if code >= 500:
+        if code >= 500 or code in (408, 429):  # in trouble, timed out, or asking us to slow down
             raise DepartmentUnavailable(f"{self.system} answered {code}: {_excerpt(response)}")
         if code == 422:
             raise self._refusal(response, step)
