@@ -20,6 +20,7 @@ answer means for the activity that made it.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -165,8 +166,13 @@ class PlatformClient:
         return DepartmentRefusal(department, refusal.step or step, refusal.message)
 
 
+# An ID number a department echoes in an error body must not reach the activity's failure (and
+# so the worker's log): failures are encrypted in Temporal, logs are not.
+_ID_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
+
+
 def _excerpt(response: httpx.Response) -> str:
-    return response.text[:200].replace("\n", " ")
+    return _ID_NUMBER.sub("<id number>", response.text[:200].replace("\n", " "))
 
 
 def _first(exc: ValidationError) -> str:

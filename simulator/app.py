@@ -105,7 +105,12 @@ class Simulator:
 
 
 def _bad_request(_request: Request, exc: Exception) -> Response:
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else str(exc)
+    # Where and why, never the values sent: they may be personal data (an ID number).
+    errors: Any = (
+        [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
+        if isinstance(exc, RequestValidationError)
+        else str(exc)
+    )
     return JSONResponse(
         {"detail": "the request does not fit the contract", "errors": errors}, status_code=400
     )

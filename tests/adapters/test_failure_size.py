@@ -5,6 +5,10 @@ server replaces it with "Failure exceeds size limit." and nobody can see why the
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
+
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -12,8 +16,10 @@ from temporalio.api.failure.v1 import Failure
 
 from adapters.departments import Platform
 from adapters.platform import DepartmentUnavailable, Endpoint, MalformedAnswer, PlatformRejected
+from contracts import platform as contract
 from contracts.departments import PersonQuery
 from contracts.platform import System
+from harness.department_simulator import DepartmentSimulator
 from harness.ports import free_port
 from service.temporal import DATA_CONVERTER
 
@@ -60,3 +66,43 @@ def test_a_throttled_request_is_retried_later(status: int, expected: type[Except
     ):
         platform.provident_fund.account(PersonQuery(case_id="c-1", id_number=ID_NUMBER))
     assert type(raised.value) is expected
+
+
+def test_an_id_number_in_an_error_body_stays_out_of_the_failure() -> None:
+    """Failures are encrypted in Temporal, but the worker logs them: a department that echoes
+    the ID number in an error must not put it there."""
+    body = f'{{"detail": "no such person {ID_NUMBER}", "legacy": "220102660815001"}}'
+    transport = httpx.MockTransport(lambda request: httpx.Response(400, text=body))
+    endpoints = {
+        system: Endpoint(f"http://platform.test/{system}", "retirement-service", SecretStr("s"))
+        for system in System
+    }
+    with (
+        Platform.connect(endpoints, transport=transport) as platform,
+        pytest.raises(PlatformRejected) as raised,
+    ):
+        platform.provident_fund.account(PersonQuery(case_id="c-1", id_number=ID_NUMBER))
+    message = str(raised.value)
+    assert ID_NUMBER not in message and "220102660815001" not in message
+    assert "no such person <id number>" in message
+
+
+def test_the_simulator_says_where_a_request_is_wrong_not_what_was_sent(
+    departments: DepartmentSimulator,
+) -> None:
+    """Its 400 names the field and the reason, never the value (an ID number, here)."""
+    body = json.dumps({"case_id": "c-1", "id_number": ID_NUMBER, "stray": ID_NUMBER}).encode()
+    path = f"/{System.PROVIDENT_FUND}{contract.Path.FUND_ACCOUNT_QUERY}"
+    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex
+    secret = departments.secret.get_secret_value().encode()
+    headers = {
+        "Content-Type": "application/json",
+        contract.APP_ID: departments.app_id,
+        contract.TIMESTAMP: timestamp,
+        contract.NONCE: nonce,
+        contract.SIGNATURE: contract.sign(secret, "POST", path, timestamp, nonce, body),
+    }
+    response = httpx.post(f"{departments.url}{path}", content=body, headers=headers)
+    assert response.status_code == 400
+    assert "stray" in response.text
+    assert ID_NUMBER not in response.text
