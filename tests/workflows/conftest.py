@@ -31,13 +31,13 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.declarations import Declaration
 from contracts.people import Actor, Department, Person, Role
 from contracts.workflow import CaseOutcome, CaseSnapshot, Stage, Task, TaskKind, TaskStatus
-from domain.idcard import check_character
 from domain.months import YearMonth
 from domain.policy import Category, Policy
 from domain.timeline import CHINA_TZ
 from harness.binaries import temporal_test_server
 from service.case_start import StartedCase, start_case
 from service.temporal import DATA_CONVERTER
+from tests.support.people import fixed_id_number
 from tests.workflows.fakes import FakeDepartments
 from worker import build_worker
 from workflows.case import RetirementCase
@@ -86,12 +86,6 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
-def id_number(birth: date, *, male: bool, region: str = REGION, serial: int = 1) -> str:
-    sequence = serial * 2 + (1 if male else 0)
-    first17 = f"{region}{birth:%Y%m%d}{sequence:03d}"
-    return first17 + check_character(first17)
-
-
 def person(
     birth: date,
     category: Category = Category.MALE,
@@ -101,7 +95,9 @@ def person(
     agency: bool = False,
 ) -> Person:
     return Person(
-        id_number=id_number(birth, male=category is Category.MALE, serial=serial),
+        id_number=fixed_id_number(
+            birth, serial, female=category is not Category.MALE, region=REGION
+        ),
         name=name,
         category=category,
         region_code=REGION,
