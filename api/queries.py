@@ -50,11 +50,7 @@ def case_summary(row: CaseRow) -> CaseSummary:
         id_masked=mask(row.id_number),
         retirement_month=row.retirement_month,
         next_due=row.next_due,
-        next_due_note=(
-            estimate_note(row.next_due.year)
-            if row.next_due_estimated and row.next_due is not None
-            else None
-        ),
+        next_due_note=_due_note(row.next_due, estimated=row.next_due_estimated),
         overdue=row.overdue,
         pending_departments=[d for d in row.pending_departments.split(",") if d],
         updated_at=row.updated_at,
@@ -96,11 +92,9 @@ class InboxFilter:
     claimed_by: str | None = None
 
 
-def _due_note(task: TaskRow) -> str | None:
+def _due_note(due: date | None, *, estimated: bool) -> str | None:
     """The sentence an estimated due date carries (the CLI and the rules API say the same)."""
-    if not task.due_estimated or task.due is None:
-        return None
-    return estimate_note(task.due.year)
+    return estimate_note(due.year) if estimated and due is not None else None
 
 
 def inbox(db: Session, where: InboxFilter, limit: int, offset: int) -> Page[InboxTask]:
@@ -141,7 +135,7 @@ def inbox(db: Session, where: InboxFilter, limit: int, offset: int) -> Page[Inbo
             id_masked=mask(case.id_number),
             due=task.due,
             due_estimated=task.due_estimated,
-            due_note=_due_note(task),
+            due_note=_due_note(task.due, estimated=task.due_estimated),
             escalated=task.escalated,
             if_rejected=task.if_rejected,
             attempt=task.attempt,

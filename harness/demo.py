@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -35,6 +35,7 @@ from domain.plan import RetirementPath
 from domain.policy import Category, Policy, SpecialJobKind
 from domain.statutory import first_birth_month_retiring_from, statutory_retirement
 from domain.timeline import CHINA_TZ, case_timeline
+from harness.department_simulator import DepartmentSimulator
 from harness.driver import (
     Advance,
     Driver,
@@ -45,9 +46,6 @@ from harness.driver import (
     read_model_look,
 )
 from service.case_start import start_case
-
-if TYPE_CHECKING:  # the API imports the demo's people (dev tokens), never the simulator
-    from harness.department_simulator import DepartmentSimulator
 
 REGION = "220102"  # 长春市南关区
 EMPLOYER = "jl-auto-works"  # a demo employer

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowHistory
@@ -31,6 +31,7 @@ from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
 from harness.binaries import temporal_cli, temporal_test_server
 from harness.demo import DemoRun, drive_together, start_demo_cases
+from harness.department_simulator import DepartmentSimulator
 from harness.driver import Driver, Script, organisation_actor, read_model_look
 from harness.people import early_retiree
 from harness.replay_gate import FAILURES, replay_histories, run_name
@@ -40,9 +41,6 @@ from service.case_start import start_case
 from service.settings import Settings
 from service.temporal import QueriesOnlyToClosedRuns, data_converter, runtime
 from worker import DepartmentSystems, build_worker
-
-if TYPE_CHECKING:
-    from harness.department_simulator import DepartmentSimulator
 
 SECRET = b"demo-case-id-key"
 # The demo encrypts its payloads like the service, with a key ring of its own that is committed
@@ -124,8 +122,6 @@ LIVE_LABEL = "illness-search-attributes"
 def _demo_world() -> Iterator[tuple[sessionmaker[Session], DepartmentSimulator]]:
     """Sessions on a throwaway migrated SQLite database (``harness.scratch``) and a department
     simulator of its own, for one demo run."""
-    from harness.department_simulator import DepartmentSimulator
-
     with (
         tempfile.TemporaryDirectory(prefix="retirement-demo-") as folder,
         sqlite_database(Path(folder)) as url,

@@ -19,7 +19,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -31,15 +31,14 @@ from db.session import make_engine, make_sessionmaker
 from domain.timeline import CHINA_TZ
 from harness.binaries import temporal_cli
 from harness.demo import drive_together, start_demo_cases
+from harness.department_simulator import DepartmentSimulator
 from harness.dev_tokens import write_dev_tokens
 from harness.ports import in_use, wait_for_port, wait_for_temporal
 from policies import load_policy
 from service.schedules import ensure_schedules
 from service.settings import get_settings
 from service.temporal import connect
-
-if TYPE_CHECKING:
-    from harness.department_simulator import DepartmentSimulator
+from simulator.app import DEV_ADMIN_TOKEN
 
 VAR = Path("var")
 
@@ -151,9 +150,6 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
 def _simulated(departments_url: str) -> DepartmentSimulator | None:
     """The simulator ``make run`` starts when DEPARTMENTS_URL is on this machine (the default);
     pointed elsewhere, the worker talks to those systems and none is started."""
-    from harness.department_simulator import DepartmentSimulator
-    from simulator.app import DEV_ADMIN_TOKEN
-
     parts = urlsplit(departments_url)
     if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
         return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +16,26 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client, WorkflowHistory
 
+from contracts.platform import Effect
 from contracts.workflow import CaseSnapshot
 from db.models import AuditLogRow
 from harness.replay_gate import ReplayReport, replay_gate, run_name
 from service.reconcile import DepartmentLedger, SideEffects, reconcile, tally_effects
+
+
+@dataclass(frozen=True)
+class ListedEffects:
+    """The departments' effects, listed once: the end of a run checks them twice (``reconcile``
+    and :func:`side_effects`), and each listing pages through every department over HTTP."""
+
+    listed: tuple[Effect, ...]
+
+    @classmethod
+    async def of(cls, departments: DepartmentLedger) -> ListedEffects:
+        return cls(tuple(await asyncio.to_thread(lambda: list(departments.effects()))))
+
+    def effects(self, *, case_id: str | None = None) -> Iterator[Effect]:
+        return (e for e in self.listed if case_id is None or e.case_id == case_id)
 
 
 def side_effects(departments: DepartmentLedger) -> SideEffects:
@@ -176,16 +192,15 @@ async def verdict(
     ``reconcile``'s drift, and every case's history replayed with the client's data converter
     (the worker's); a history that does not replay is written to
     ``var/replay-failures/<run>-<time>/``. Call it once every workflow has closed."""
-    found = await reconcile(
-        client, sessions, departments, fetched={s.case_id: s for s in snapshots}
-    )
+    listed = await ListedEffects.of(departments)
+    found = await reconcile(client, sessions, listed, fetched={s.case_id: s for s in snapshots})
     tally = Tally()  # fed by the replay gate's stream: each history is fetched once
     replay = await replay_gate(
         client, [s.case_id for s in snapshots], run=run_name(run), observe=tally.add_current_run
     )
     return Verdict(
         decisions=decision_audit(sessions, snapshots),
-        effects=await asyncio.to_thread(side_effects, departments),
+        effects=side_effects(listed),
         drift=[f"{d.case_id}: {d.problem}" for d in found],
         histories=tally.result(),
         replay=replay,

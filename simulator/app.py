@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -117,8 +118,9 @@ def _bad_request(_request: Request, exc: Exception) -> Response:
 
 
 def _refused(_request: Request, exc: Exception) -> Response:
-    refused = exc if isinstance(exc, Refused) else Refused.unknown(str(exc))
-    body = Refusal(code=refused.code, step=refused.step, message=refused.reason)
+    if not isinstance(exc, Refused):  # registered for Refused only (Starlette types it wider)
+        raise exc
+    body = Refusal(code=exc.code, step=exc.step, message=exc.reason)
     return JSONResponse(body.model_dump(mode="json"), status_code=422)
 
 
@@ -266,10 +268,20 @@ def _department_app(sim: Simulator, system: System) -> FastAPI:
                 status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be the command's key"
             )
 
-    def read(
-        path: platform.Path, body: type[Any], result: type[Any], run: Callable[..., Any]
+    def route(
+        path: platform.Path,
+        body: type[Any],
+        result: type[Any],
+        run: Callable[..., Any],
+        *,
+        writes: bool,
     ) -> None:
+        """A POST of ``body`` answered with ``result``; a write must carry its own key as
+        ``Idempotency-Key``."""
+
         def endpoint(request: Request, payload: Any) -> Any:
+            if writes:
+                keyed(request, payload.idempotency_key)
             return answer(request, run(payload))
 
         _body_is(endpoint, body)
@@ -279,25 +291,11 @@ def _department_app(sim: Simulator, system: System) -> FastAPI:
             responses=_ANSWERS,
             dependencies=signed,
             name=path.name.lower(),
-            openapi_extra=_SIGNED,
+            openapi_extra=_SIGNED_WRITE if writes else _SIGNED,
         )(endpoint)
 
-    def write(
-        path: platform.Path, body: type[Any], result: type[Any], run: Callable[..., Any]
-    ) -> None:
-        def endpoint(request: Request, payload: Any) -> Any:
-            keyed(request, payload.idempotency_key)
-            return answer(request, run(payload))
-
-        _body_is(endpoint, body)
-        app.post(
-            path,
-            response_model=result,
-            responses=_ANSWERS,
-            dependencies=signed,
-            name=path.name.lower(),
-            openapi_extra=_SIGNED_WRITE,
-        )(endpoint)
+    read = partial(route, writes=False)
+    write = partial(route, writes=True)
 
     p = platform.Path
     if system is System.PUBLIC_SECURITY:

@@ -110,10 +110,6 @@ class Refused(Exception):
         self.reason = reason
         self.code = REFUSAL_CODES.get(reason, "refused")
 
-    @classmethod
-    def unknown(cls, reason: str) -> Refused:
-        return cls(Department.HR, "unknown", reason)
-
 
 class _Keyed(Protocol):
     idempotency_key: str
