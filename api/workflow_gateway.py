@@ -26,9 +26,10 @@ from api.problems import Problem, refusal_problem
 from api.queries import record_action
 from api.timing import waiting_for_temporal
 from contracts.people import Actor, Role
+from contracts.read_model import Answer
 from contracts.workflow import CaseSnapshot, CaseStatus
 from db.models import CaseRow
-from db.read_model import stored_snapshot, stored_version
+from db.read_model import DatabaseReadModel, stored_snapshot, stored_version
 from service.case_start import CaseHandle
 from workflows.case import RetirementCase
 
@@ -192,13 +193,17 @@ async def send(
     the task the update targeted, ``target``)."""
     try:
         async with waiting_for_temporal():
-            result: CaseStatus = await handle(ctx, facts.case_id).execute_update(
+            answer: Answer = await handle(ctx, facts.case_id).execute_update(
                 update, request, id=update_id
             )
-        # The change is committed; wait (bounded) until the read model shows it, so what the
-        # caller reads next includes its own change.
-        await until_projected(ctx, facts.case_id, result.version)
-        return result
+        # The change is committed: the answer carries it, and what the caller reads next
+        # includes it. An answer recorded before answers carried their projection: wait
+        # (bounded) for the workflow's.
+        if answer.projection is not None:
+            await asyncio.to_thread(DatabaseReadModel(ctx.sessions).project, answer.projection)
+        else:
+            await until_projected(ctx, facts.case_id, answer.version)
+        return CaseStatus(**{name: getattr(answer, name) for name in CaseStatus.model_fields})
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         problem = (

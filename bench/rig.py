@@ -34,6 +34,7 @@ PACKAGES = (
     "api", "cli", "bench", "simulator", "harness",
 )  # fmt: skip
 
+CHUNK = 5_000  # case ids per IN list
 EMPLOYER_ACTOR = Actor(id="bench-officer", role=Role.EMPLOYER, organisation=EMPLOYER)
 
 
@@ -58,6 +59,10 @@ class Rig:
         return _pid(self.cluster.server)
 
     @property
+    def departments_pid(self) -> int:
+        return _pid(self.cluster.departments.process)
+
+    @property
     def api_pid(self) -> int:
         return _pid(self.cluster.api)
 
@@ -74,11 +79,18 @@ class Rig:
             request_id=f"declare-{who.id_number[-8:]}",
         )
 
-    def open_tasks(self, kind: str) -> int:
-        """Open tasks of ``kind`` in the read model."""
+    def open_tasks(self, kind: str, case_ids: list[str]) -> int:
+        """Open tasks of ``kind`` in the read model, of the cases ``case_ids``."""
+        total = 0
         with self.sessions() as db:
-            query = select(func.count()).where(TaskRow.kind == kind, TaskRow.status == "open")
-            return db.scalar(query) or 0
+            for first in range(0, len(case_ids), CHUNK):  # within the drivers' parameter limits
+                query = select(func.count()).where(
+                    TaskRow.kind == kind,
+                    TaskRow.status == "open",
+                    TaskRow.case_id.in_(case_ids[first : first + CHUNK]),
+                )
+                total += db.scalar(query) or 0
+        return total
 
     def open_task_ids(self, kind: str, case_ids: list[str]) -> dict[str, str]:
         """case id -> task id of the open task of ``kind``, for the cases projected so far."""

@@ -73,7 +73,6 @@ async def run(
     seed_seconds = time.monotonic() - began
 
     kind = TaskKind.PRE_REVIEW.value
-    already = await asyncio.to_thread(rig.open_tasks, kind)
     gate = asyncio.Semaphore(STARTS_IN_FLIGHT)
     peak = rss_before
 
@@ -91,7 +90,9 @@ async def run(
     deadline = began + settle_timeout
     while True:
         peak = max(peak, rss_mb(rig.worker_pid))
-        waiting = await asyncio.to_thread(rig.open_tasks, kind) - already
+        # Counted among this phase's own cases: a case of an earlier phase whose pre-review
+        # task was still open when the phase began, and then decided, once made it wait forever.
+        waiting = await asyncio.to_thread(rig.open_tasks, kind, case_ids)
         if waiting >= count:
             break
         if time.monotonic() > deadline:

@@ -4,10 +4,11 @@ baseline with the same activities and updates, on the same server in the same ru
 Both are driven the same way, as fast as the engine takes them: a driver per case looks at the
 case's state, sends the update it is waiting for at once, and otherwise looks again after
 ``poll`` seconds. Each looks where its clients would: the project's driver
-(``harness.driver.Driver``: the Updates the API sends, approve everything) reads the read model,
-as the API does, which the workflow writes before it answers an update; the baseline has nothing
-but its workflow, so its driver queries it. Department activities run in the project's worker
-process, the baseline's no-op activities in its own worker process.
+(``harness.driver.Driver``: the Updates the API sends, approve everything, each answer written
+to the read model as the API writes it) reads the read model, as the API does; the baseline has
+nothing but its workflow, so its driver queries it. The project's drivers share one query of
+the cases' versions per ``poll`` (``VersionWatch``). Department activities run in the project's
+worker process, the baseline's no-op activities in its own worker process.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from bench.people import people, seed
 from bench.raw import Phase, RawCase, RawPlan
 from bench.rig import Rig
-from contracts.workflow import CaseOutcome, Stage
-from harness.driver import Driver, Script, Step, read_model_look
+from contracts.workflow import CaseOutcome, CaseSnapshot, Stage
+from db.models import CaseRow
+from db.read_model import stored_snapshot
+from harness.driver import Driver, ReadModelView, Script, Step
 from workflows.case import RetirementCase
 
 CASE_TIMEOUT = 600.0
@@ -49,11 +54,54 @@ class Run:
         return round(self.cases / self.seconds, 2) if self.seconds else 0.0
 
 
+class VersionWatch:
+    """The read model's version of every case of a run, read in one query per ``poll``: the
+    drivers stand in for clients on their own devices, whose looks cost the service nothing
+    but the read, so the bench's process should not spend more on them than that read."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self.versions: dict[str, int] = {}
+
+    def refresh(self) -> None:
+        ids = list(self.versions)
+        with self._sessions() as db:
+            rows = db.execute(
+                select(CaseRow.case_id, CaseRow.version).where(CaseRow.case_id.in_(ids))
+            )
+            self.versions.update({case_id: version for case_id, version in rows})
+
+    async def keep(self, poll: float) -> None:
+        while True:
+            await asyncio.to_thread(self.refresh)
+            await asyncio.sleep(poll)
+
+
+class WatchedView(ReadModelView):
+    """A case's read model as the watch sees it: the snapshot is read only when its version
+    moved."""
+
+    def __init__(self, watch: VersionWatch, sessions: sessionmaker[Session], case_id: str) -> None:
+        super().__init__(sessions, case_id)
+        self._watch = watch
+        watch.versions.setdefault(case_id, -1)
+
+    async def look(self) -> CaseSnapshot | None:
+        version = self._watch.versions[self._case_id]
+        if self._last is not None and version <= self._last.version:
+            return self._last
+        if version < 0:
+            return None
+        self._last = await asyncio.to_thread(stored_snapshot, self._sessions, self._case_id)
+        return self._last
+
+
 async def project(rig: Rig, first_serial: int, cases: int, poll: float) -> Run:
     """``cases`` normal cases from declaration to completion."""
     cast = people(first_serial, cases)
     for who, _ in cast:
         await asyncio.to_thread(seed, rig.cluster.departments, who)
+    watch = VersionWatch(rig.sessions)
 
     async def one(index: int) -> str:
         who, declaration = cast[index]
@@ -63,7 +111,7 @@ async def project(rig: Rig, first_serial: int, cases: int, poll: float) -> Run:
             who,
             started.person_key,
             Script(declaration=declaration),
-            look=read_model_look(rig.sessions, started.case_id),
+            view=WatchedView(watch, rig.sessions, started.case_id),
         )
         deadline = time.monotonic() + CASE_TIMEOUT
         while True:
@@ -82,7 +130,11 @@ async def project(rig: Rig, first_serial: int, cases: int, poll: float) -> Run:
     if not cases:
         return Run(cases=0, seconds=0.0)
     began = time.monotonic()
-    ids = await asyncio.gather(*(one(i) for i in range(cases)))
+    watching = asyncio.create_task(watch.keep(poll))
+    try:
+        ids = await asyncio.gather(*(one(i) for i in range(cases)))
+    finally:
+        watching.cancel()
     return Run(cases=cases, seconds=round(time.monotonic() - began, 2), workflow_ids=list(ids))
 
 

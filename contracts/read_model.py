@@ -1,5 +1,5 @@
 """What the read model keeps of a case: its projection (the snapshot, newest version wins) and
-the audit entries of the actions taken on it."""
+the audit entries of the actions taken on it; and what an Update answers, which carries one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import Field
 
 from contracts.base import CaseId, IdNumber, Model, Text
 from contracts.people import Actor
-from contracts.workflow import CaseSnapshot
+from contracts.workflow import CaseSnapshot, CaseStatus
 
 
 class AuditEntry(Model):
@@ -35,3 +35,14 @@ class Projection(Model):
     id_number: IdNumber
     snapshot: CaseSnapshot
     audit: list[AuditEntry] = []
+
+
+class Answer(CaseStatus):
+    """What an Update answers: the case's status right after the change, and the projection of
+    that state. The answer reaches the caller only once the workflow task that made the change
+    has been committed, so the API writes ``projection`` to the read model before it answers:
+    the caller reads its own change at once, without waiting for the workflow's next
+    projection (``workflows.projection``). ``None`` in answers recorded before the field
+    existed; the API then waits for the workflow's projection, as it did."""
+
+    projection: Projection | None = None

@@ -34,7 +34,7 @@ from contracts.people import Actor, Role
 from contracts.workflow import Stage
 from db.session import make_engine, make_sessionmaker
 from harness.cluster import Cluster, run_stoppable
-from harness.driver import Driver, Script, Step, Waiting, read_model_look
+from harness.driver import Driver, ReadModelView, Script, Step, Waiting
 from harness.exactly_once import Verdict, verdict
 from harness.faults import drop_connections, unnamed
 from harness.people import early_retirees
@@ -136,7 +136,7 @@ async def _run(
                     person,
                     case.person_key,
                     Script(),
-                    look=read_model_look(sessions, case.handle.id),
+                    view=ReadModelView(sessions, case.handle.id),
                 )
             )
 

@@ -39,11 +39,11 @@ from harness.department_simulator import DepartmentSimulator
 from harness.driver import (
     Advance,
     Driver,
+    ReadModelView,
     Script,
     Step,
     Waiting,
     organisation_actor,
-    read_model_look,
 )
 from service.case_start import start_case
 
@@ -283,7 +283,7 @@ async def start_demo_cases(
             started.person_key,
             case.script,
             until=case.stop_at if until_stop else None,
-            look=read_model_look(sessions, started.case_id),
+            view=ReadModelView(sessions, started.case_id),
         )
         runs.append(DemoRun(case, started.case_id, driver))
     return runs

@@ -32,7 +32,7 @@ from domain.timeline import CHINA_TZ
 from harness.binaries import temporal_cli, temporal_test_server
 from harness.demo import DemoRun, drive_together, start_demo_cases
 from harness.department_simulator import DepartmentSimulator
-from harness.driver import Driver, Script, organisation_actor, read_model_look
+from harness.driver import Driver, ReadModelView, Script, organisation_actor
 from harness.people import early_retiree
 from harness.replay_gate import FAILURES, replay_histories, run_name
 from harness.scratch import sqlite_database
@@ -185,7 +185,7 @@ async def _live_history() -> str:
                         person,
                         started.person_key,
                         Script(declaration=declaration),
-                        look=read_model_look(sessions, started.case_id),
+                        view=ReadModelView(sessions, started.case_id),
                     )
                     await driver.run(timeout=120)
                     await started.handle.result()

@@ -15,17 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowUpdateFailedError
 
 from contracts.declarations import Declaration
 from contracts.people import Actor, Department, Person, Role
+from contracts.read_model import Answer, Projection
 from contracts.workflow import (
     CaseSnapshot,
-    CaseStatus,
     Decision,
     Declare,
     Initiate,
@@ -36,7 +35,7 @@ from contracts.workflow import (
     Task,
     TaskKind,
 )
-from db.read_model import stored_snapshot
+from db.read_model import DatabaseReadModel, stored_snapshot, stored_version
 from domain.timeline import CHINA_TZ
 from service.case_start import CaseHandle
 from workflows.case import RetirementCase
@@ -46,11 +45,38 @@ Advance = Callable[[datetime], Awaitable[None]]
 _STAGE_ORDER = list(Stage)
 
 
-def read_model_look(
-    sessions: sessionmaker[Session], case_id: str
-) -> Callable[[], Awaitable[CaseSnapshot | None]]:
-    """A driver's look at the case in the read model, as the API's clients see it."""
-    return partial(asyncio.to_thread, stored_snapshot, sessions, case_id)
+class CaseView(Protocol):
+    """Where a driver sees a case and records what its Updates answer."""
+
+    async def look(self) -> CaseSnapshot | None: ...
+
+    async def record(self, projection: Projection) -> None: ...
+
+
+class ReadModelView:
+    """The read model, as the API uses it: a look reads the case there (the snapshot only when
+    its version moved, as a client holding an ETag would), and an Update's answer is written
+    there before the driver looks again, as the API writes it before it answers."""
+
+    def __init__(self, sessions: sessionmaker[Session], case_id: str) -> None:
+        self._sessions = sessions
+        self._case_id = case_id
+        self._last: CaseSnapshot | None = None
+
+    async def look(self) -> CaseSnapshot | None:
+        return await asyncio.to_thread(self._look)
+
+    def _look(self) -> CaseSnapshot | None:
+        last = self._last
+        if last is None or stored_version(self._sessions, self._case_id) != last.version:
+            self._last = stored_snapshot(self._sessions, self._case_id)
+        return self._last
+
+    async def record(self, projection: Projection) -> None:
+        await asyncio.to_thread(DatabaseReadModel(self._sessions).project, projection)
+        # What the read model now holds, unless a newer version was there (the next look
+        # compares the versions and reloads then).
+        self._last = projection.snapshot
 
 
 def clerk_for(department: Department, region: str, *, at_counter: bool = False) -> Actor:
@@ -110,14 +136,14 @@ class Driver:
     # shows only what a completed workflow task committed, while a query to a running case can
     # make a worker apply events no workflow task has started; a decision sent on what it
     # showed can split the case's history so that it never replays (docs/reliability.md).
-    look: Callable[[], Awaitable[CaseSnapshot | None]] = field(kw_only=True)
+    view: CaseView = field(kw_only=True)
     _ready_at: datetime | None = None
     _acted_at_version: int = 0  # the version the case answered this driver's last action with
 
     async def step(self, now: datetime | None) -> Step | Waiting:
         """Act on one open task if possible. ``now`` is the server's clock when it can be moved
         (time skipping), ``None`` on a real server where it moves by itself."""
-        snap = await self.look()
+        snap = await self.view.look()
         if snap is None or snap.version < self._acted_at_version:
             return Step.BUSY  # not projected yet, or not yet with this driver's last action
         self.last = snap
@@ -235,10 +261,12 @@ class Driver:
 
     async def _send(self, update: Any, request: Any) -> Step:
         try:
-            status: CaseStatus = await self.handle.execute_update(update, request)
+            answer: Answer = await self.handle.execute_update(update, request)
         except WorkflowUpdateFailedError:
             return Step.BUSY  # stale: somebody else acted first, look again
-        self._acted_at_version = status.version
+        if answer.projection is not None:
+            await self.view.record(answer.projection)
+        self._acted_at_version = answer.version
         if isinstance(request, Decision):
             self.answered.append(request.request_id)
         return Step.ACTED

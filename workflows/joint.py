@@ -56,14 +56,14 @@ class JointHandling:
     async def stage(self) -> None:
         state, steps = self.state, self.steps
         # Pension and wage figures are taken from the policy in force now, not at declaration.
-        state.use_policy(
-            await workflow.execute_activity(
+        with state.busy():
+            policy = await workflow.execute_activity(
                 load_current_policy,
                 start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=DEPARTMENT_RETRY,
                 summary="load the policy in force",
             )
-        )
+        state.use_policy(policy)
         if not await steps.household(HouseholdStep.APPROVAL):
             return
         decision = await steps.ask_clerk(

@@ -1,16 +1,23 @@
 """The projector: the read model in the database, the search attributes and the Temporal UI's
-current details, kept up with every change. Runs beside the stages for the whole run
+current details, kept up with the case. Runs beside the stages for the whole run
 (``workflows.case``).
 
 The read model only ever shows what a completed workflow task has committed: the projection is
 an ordinary activity, which the server dispatches after the task that scheduled it completed.
 Whoever acts on the read model therefore acts on committed state, and a decision can never land
 in the same workflow task as the events that opened its task (the split that Temporal's replay
-cannot reproduce, docs/reliability.md)."""
+cannot reproduce, docs/reliability.md).
+
+When (patch ``fewer-wakeups-2026-12``): at once when someone can newly act (a task opened) or
+the case was never projected; otherwise once the case has settled, no activity running. A
+department step's result, the next step scheduled and a notice sent are then one projection,
+not three: each is an activity, three events and usually a workflow task. An Update's answer
+carries its own projection, which the API writes (``contracts.read_model.Answer``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from temporalio import workflow
@@ -19,10 +26,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.read_model import ReadModelActivities
     from contracts import search
-    from contracts.read_model import Projection
-    from contracts.workflow import (
-        CaseSnapshot,
-    )
+    from contracts.workflow import CaseSnapshot
     from domain.timeline import (
         CHINA_TZ,
     )
@@ -35,6 +39,9 @@ from workflows.steps import DEPARTMENT_RETRY, STEP_TIMEOUT
 CHANGED_SEARCH_ATTRIBUTES_ONLY = "search-attributes-changed-only-2026-12"
 # Patch id: cases started before it wrote the read model from a local activity.
 PROJECTION_AFTER_COMMIT = "projection-after-commit-2026-12"
+# Patch id: cases started before it project every version as soon as it exists, and re-arm
+# their timer whenever the next one changes (``workflows.timekeeping``).
+FEWER_WAKEUPS = "fewer-wakeups-2026-12"
 _NEVER = object()  # an attribute this run has not upserted yet
 
 
@@ -43,30 +50,27 @@ class Projector:
         self.state = state
         self.projected_version = 0  # the last version this run wrote to the read model
         self.published: dict[str, object] = {}  # search attributes this run has upserted
+        # The open tasks the last projection showed (``_news``).
+        self.shown_tasks: frozenset[str] = frozenset()
 
     async def keep_projection(self) -> None:
-        """Write each new version to the read model; coalesces bursts into one write."""
+        """Write the case's changes to the read model, coalescing each burst into one write."""
         state = self.state
         while True:
-            await workflow.wait_condition(
-                lambda: (
-                    state.version > self.projected_version
-                    or (state.draining and workflow.all_handlers_finished())
-                )
-            )
+            when_settled = workflow.patched(FEWER_WAKEUPS)
+            await workflow.wait_condition(partial(self._due, when_settled))
+            if when_settled:
+                # Every condition the same change meets wakes in one pass, in the order the
+                # waits began, so this one may wake before the stage that will schedule its
+                # next step: let every coroutine woken with it run first, then look again.
+                await workflow.wait_condition(lambda: True)
+                if not self._due(when_settled):
+                    continue
             if state.version <= self.projected_version:
                 return
             version = state.version
-            snapshot = state.snapshot()
-            audit = list(state.audit)
-            self._publish(snapshot)
-            projection = Projection(
-                case_id=state.case_id,
-                person_key=state.input.person_key,
-                id_number=state.person.id_number,
-                snapshot=snapshot,
-                audit=audit,
-            )
+            projection = state.projection()
+            self._publish(projection.snapshot)
             summary = f"read model: version {version}"
             if workflow.patched(PROJECTION_AFTER_COMMIT):
                 # An ordinary activity runs only once the workflow task that scheduled it has
@@ -90,7 +94,34 @@ class Projector:
                     summary=summary,
                 )
             self.projected_version = version
-            del state.audit[: len(audit)]
+            self.shown_tasks = frozenset(t.id for t in projection.snapshot.open_tasks())
+            del state.audit[: len(projection.audit)]
+
+    def _due(self, when_settled: bool) -> bool:
+        """A version to write now, or the run ending with everything written."""
+        state = self.state
+        if state.version <= self.projected_version:
+            return state.draining and workflow.all_handlers_finished()
+        return not when_settled or self._settled() or self._news()
+
+    def _settled(self) -> bool:
+        """No activity runs: the case waits for a person, the calendar or an Update's effects.
+        A burst of changes (a department step's result, the next step scheduled, a notice
+        sent) becomes one projection instead of one per version: each projection is an
+        activity, three events and usually a workflow task (docs/performance.md)."""
+        return self.state.in_flight == 0 or self.state.draining
+
+    def _news(self) -> bool:
+        """Something people must see at once, even while steps run: the case itself, before
+        it was ever projected (its household check may be retried for hours while the registry
+        is down), and a task someone can now act on (a clerk's task in one department while
+        another department's step still runs). A new stage alone waits for the case to settle:
+        nobody can do anything new in it before then. A task closing needs no projection of
+        its own either: the Update that closed it answered with its projection, which the API
+        wrote (``contracts.read_model.Answer``)."""
+        return self.projected_version == 0 or any(
+            task.id not in self.shown_tasks for task in self.state.open_tasks()
+        )
 
     def _publish(self, snapshot: CaseSnapshot) -> None:
         """Search attributes and the Temporal UI's current details (no personal data)."""

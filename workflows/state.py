@@ -22,6 +22,8 @@ wait — those are ``workflows.steps``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import Field, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.departments import PersonQuery
     from contracts.people import SYSTEM, Actor, Department, Person
     from contracts.plans import plan_for
-    from contracts.read_model import AuditEntry
+    from contracts.read_model import Answer, AuditEntry, Projection
     from contracts.workflow import (
         ITEM_DEPARTMENT,
         Assignee,
@@ -175,6 +177,8 @@ class State:
     # This run's alone.
     audit: list[AuditEntry] = field(default_factory=list)  # entries the projector has not written
     draining: bool = False  # the run is ending: the timekeeper stops, the projector finishes
+    # Activities running now: while any runs, the projector waits for the case to settle.
+    in_flight: int = 0
     calendar: WorkingCalendar = field(init=False)
     plan: RetirementPlan = field(init=False)
     timeline: CaseTimeline = field(init=False)
@@ -270,6 +274,20 @@ class State:
             open_tasks=self.open_tasks(),
             items=list(self.items.values()),
         )
+
+    def projection(self) -> Projection:
+        """The read model's copy of the case now, with the audit entries not yet written."""
+        return Projection(
+            case_id=self.case_id,
+            person_key=self.input.person_key,
+            id_number=self.person.id_number,
+            snapshot=self.snapshot(),
+            audit=list(self.audit),
+        )
+
+    def answer(self) -> Answer:
+        """An Update's answer: the status, and the projection the API writes before answering."""
+        return Answer(**dict(self.status()), projection=self.projection())
 
     def outcome(self) -> CaseOutcome:
         return CaseOutcome(
@@ -665,6 +683,15 @@ class State:
 
     def bump(self) -> None:
         self.version += 1
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Around an activity: the case is not settled while it runs (``workflows.projection``)."""
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
 
 @cache

@@ -145,13 +145,14 @@ class Steps:
         last_reason: str | None = None
         while not state.stage.terminal:
             try:
-                result: R = await workflow.execute_activity_method(
-                    method,
-                    arg,
-                    start_to_close_timeout=STEP_TIMEOUT,
-                    retry_policy=DEPARTMENT_RETRY,
-                    summary=f"{department}: {step}",
-                )
+                with state.busy():
+                    result: R = await workflow.execute_activity_method(
+                        method,
+                        arg,
+                        start_to_close_timeout=STEP_TIMEOUT,
+                        retry_policy=DEPARTMENT_RETRY,
+                        summary=f"{department}: {step}",
+                    )
             except ActivityError as err:
                 info = _refusal(err)
                 if info is None:
@@ -269,21 +270,22 @@ class Steps:
         self, role: str, recipient: str, kind: str, subject: str, body: str = "", *, key: str
     ) -> None:
         case_id = self.state.case_id
-        await workflow.execute_activity_method(
-            NotificationActivities.send,
-            Notification(
-                idempotency_key=f"{case_id}:{key}",
-                case_id=case_id,
-                recipient_role=role,
-                recipient=recipient,
-                kind=kind,
-                subject=subject,
-                body=body,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DEPARTMENT_RETRY,
-            summary=f"notify {role}: {kind}",
-        )
+        with self.state.busy():
+            await workflow.execute_activity_method(
+                NotificationActivities.send,
+                Notification(
+                    idempotency_key=f"{case_id}:{key}",
+                    case_id=case_id,
+                    recipient_role=role,
+                    recipient=recipient,
+                    kind=kind,
+                    subject=subject,
+                    body=body,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DEPARTMENT_RETRY,
+                summary=f"notify {role}: {kind}",
+            )
 
     async def notify_person(self, kind: str, subject: str, body: str = "", *, key: str) -> None:
         await self.notify("individual", self.state.input.person_key, kind, subject, body, key=key)

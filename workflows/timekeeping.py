@@ -4,7 +4,8 @@ stages for the whole run (``workflows.case``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from contextlib import suppress
+from datetime import datetime, timedelta
 from functools import partial
 
 from temporalio import workflow
@@ -18,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timers import Timer, TimerKind, pending_timers
 
 
+from workflows.projection import FEWER_WAKEUPS
 from workflows.state import State
 from workflows.steps import Steps
 
@@ -50,6 +52,12 @@ class Timekeeper:
     def _timer_changed(self, key: str) -> bool:
         return self._stopped() or self._next_key() != key
 
+    def _earlier_than(self, at: datetime) -> bool:
+        if self._stopped():
+            return True
+        pending = self._pending()
+        return bool(pending) and pending[0].at < at
+
     def _next_key(self) -> str | None:
         pending = self._pending()
         return pending[0].key if pending else None
@@ -63,6 +71,19 @@ class Timekeeper:
                 continue
             timer = pending[0]
             delay = (timer.at - workflow.now()).total_seconds()
+            if delay > 0 and workflow.patched(FEWER_WAKEUPS):
+                # One timer, re-armed only for an earlier moment. When the next timer changes
+                # to a later one (its task was decided, its stage passed), the armed timer is
+                # kept: cancelling it and starting another cost two events at every change,
+                # while a case that moves on before it fires never sees it again. When it
+                # fires, the loop looks again and fires only what is due by then.
+                with suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        partial(self._earlier_than, timer.at),
+                        timeout=timedelta(seconds=delay),
+                        timeout_summary=timer.summary,
+                    )
+                continue
             if delay > 0:
                 try:
                     await workflow.wait_condition(

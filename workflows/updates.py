@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from contracts.declarations import Declaration
     from contracts.people import Department, Role
+    from contracts.read_model import Answer
     from contracts.workflow import (
         Cancel,
         CaseSnapshot,
@@ -100,11 +101,11 @@ class CaseHandlers:
         return self.state.status()
 
     @workflow.update
-    async def decide(self, decision: Decision) -> CaseStatus:
+    async def decide(self, decision: Decision) -> Answer:
         state = self.state
         await _until_state(lambda: decision.task_id in state.tasks)
         state.apply_decision(decision, via="update")
-        return state.status()
+        return state.answer()
 
     @decide.validator
     def _validate_decide(self, decision: Decision) -> None:
@@ -129,10 +130,10 @@ class CaseHandlers:
         state.apply_decision(decision, via="signal")
 
     @workflow.update
-    def declare(self, request: Declare) -> CaseStatus:
+    def declare(self, request: Declare) -> Answer:
         state = self.state
         state.accept_declaration(request.declaration, request.actor, request.request_id)
-        return state.status()
+        return state.answer()
 
     @declare.validator
     def _validate_declare(self, request: Declare) -> None:
@@ -147,14 +148,14 @@ class CaseHandlers:
         check_plan(state, request.declaration)
 
     @workflow.update
-    async def resubmit(self, request: Resubmit) -> CaseStatus:
+    async def resubmit(self, request: Resubmit) -> Answer:
         state = self.state
         await _until_state(lambda: bool(state.open_tasks(TaskKind.CORRECT)))
         task = state.open_tasks(TaskKind.CORRECT)[0]
         state.change_plan(declaration=request.declaration)
         state.close_task(task, TaskStatus.DONE, Outcome.APPROVE, request.actor, "resubmitted")
         state.record(request.request_id, request.actor, "resubmit", state.plan_summary())
-        return state.status()
+        return state.answer()
 
     @resubmit.validator
     def _validate_resubmit(self, request: Resubmit) -> None:
@@ -166,13 +167,13 @@ class CaseHandlers:
         check_plan(state, request.declaration)
 
     @workflow.update
-    async def settle(self, request: Settle) -> CaseStatus:
+    async def settle(self, request: Settle) -> Answer:
         state = self.state
         await _until_state(lambda: request.task_id in state.tasks)
         task = state.tasks[request.task_id]
         state.close_task(task, TaskStatus.DONE, Outcome.APPROVE, request.actor, request.note)
         state.record(request.request_id, request.actor, "settle", f"{task.id}: {request.note}")
-        return state.status()
+        return state.answer()
 
     @settle.validator
     def _validate_settle(self, request: Settle) -> None:
@@ -186,7 +187,7 @@ class CaseHandlers:
         check_party(state, request.actor, organisation_only=False)
 
     @workflow.update
-    async def initiate(self, request: Initiate) -> CaseStatus:
+    async def initiate(self, request: Initiate) -> Answer:
         state = self.state
         await _until_state(lambda: state.stage is Stage.AWAITING_INITIATION)
         for task in state.open_tasks(TaskKind.INITIATE):
@@ -194,7 +195,7 @@ class CaseHandlers:
         state.overdue.discard(Milestone.INITIATION)
         state.record(request.request_id, request.actor, "initiate", "joint application")
         state.set_stage(Stage.JOINT_HANDLING)
-        return state.status()
+        return state.answer()
 
     @initiate.validator
     def _validate_initiate(self, request: Initiate) -> None:
@@ -222,11 +223,11 @@ class CaseHandlers:
             raise refuse(RefusalType.NOT_YET, f"the initiation window opens on {opens}")
 
     @workflow.update
-    def withdraw(self, request: Withdraw) -> CaseStatus:
+    def withdraw(self, request: Withdraw) -> Answer:
         state = self.state
         state.record(request.request_id, request.actor, "withdraw", request.reason)
         state.close(Stage.WITHDRAWN, f"withdrawn: {request.reason}")
-        return state.status()
+        return state.answer()
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
@@ -241,11 +242,11 @@ class CaseHandlers:
             )
 
     @workflow.update
-    def cancel(self, request: Cancel) -> CaseStatus:
+    def cancel(self, request: Cancel) -> Answer:
         state = self.state
         state.record(request.request_id, request.actor, "cancel", request.reason)
         state.close(Stage.CANCELLED, f"cancelled: {request.reason}")
-        return state.status()
+        return state.answer()
 
     @cancel.validator
     def _validate_cancel(self, request: Cancel) -> None:
@@ -268,7 +269,7 @@ class CaseHandlers:
             )
 
     @workflow.update
-    def correct_retirement(self, request: CorrectRetirement) -> CaseStatus:
+    def correct_retirement(self, request: CorrectRetirement) -> Answer:
         state = self.state
         before = state.plan.retirement_month
         declared = state.declaration.deemed_years if state.declaration else None
@@ -292,7 +293,7 @@ class CaseHandlers:
             "correct-retirement",
             f"{before} → {state.plan.retirement_month}: {request.reason}",
         )
-        return state.status()
+        return state.answer()
 
     @correct_retirement.validator
     def _validate_correct_retirement(self, request: CorrectRetirement) -> None:

@@ -47,6 +47,30 @@ async def test_the_api_never_queries_a_case(api: Api, monkeypatch: pytest.Monkey
     assert [d["task_id"] for d in snapshot["decisions"]] == [task["task_id"]]
 
 
+async def test_a_decision_is_readable_from_its_own_answer(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Update's answer carries the committed case (``contracts.read_model.Answer``) and
+    the API writes it to the read model before answering: a decision does not wait for the
+    workflow's own projection, and the next read shows it."""
+    employer = employer_headers(api, new_org())
+    case_id, _ = await declare_case(api, employer)
+    hr = clerk_headers(api, "hr")
+    task = await inbox_task(api.http, hr, case_id, "pre-review")
+
+    async def no_wait(*_args: Any, **_kwargs: Any) -> bool:
+        raise AssertionError("the API waited for the workflow's projection")
+
+    monkeypatch.setattr("api.workflow_gateway.until_projected", no_wait)
+    url = f"/cases/{case_id}/tasks/{task['task_id']}/decision"
+    decided = await api.http.post(url, json={"outcome": "approve"}, headers=hr)
+    assert decided.status_code == 200, decided.text
+    assert "projection" not in decided.json()  # the answer's copy is the read model's
+    snapshot = await case_of(api.http, employer, case_id)
+    assert snapshot["version"] >= decided.json()["version"]
+    assert [d["task_id"] for d in snapshot["decisions"]] == [task["task_id"]]
+
+
 async def test_a_case_not_projected_yet_is_waited_for_then_a_503(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,7 @@ def test_a_tiny_bench_run_yields_every_figure(tmp_path: Path) -> None:
     cpu = written["throughput"]["cpu_ms_per_case"]
     assert cpu["project"]["worker"] > 0 and cpu["raw"]["raw_worker"] > 0
     assert cpu["project"]["server"] > 0 and cpu["raw"]["server"] > 0
+    assert cpu["project"]["departments"] > 0  # the simulator answered the project's steps
     assert written["cost"]["project"]["steps"] > 0
     assert written["cost"]["raw"]["steps"] > 0
     assert written["scale"]["inbox_total"] >= 100

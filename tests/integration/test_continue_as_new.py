@@ -26,7 +26,7 @@ from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from harness.binaries import temporal_cli
 from harness.department_simulator import DepartmentSimulator
-from harness.driver import Driver, Script, read_model_look
+from harness.driver import Driver, ReadModelView, Script
 from service.case_start import start_case
 from service.temporal import DATA_CONVERTER
 from tests.integration.support import illness_case_retiring_next_month
@@ -85,7 +85,7 @@ async def test_a_case_continues_as_new_and_ends_the_same(
                     started.person_key,
                     Script(declaration=declaration),
                     until=Stage.AWAITING_INITIATION,
-                    look=read_model_look(sessions, started.case_id),
+                    view=ReadModelView(sessions, started.case_id),
                 )
                 snap = await driver.run(timeout=60)
                 assert snap.stage is Stage.AWAITING_INITIATION
@@ -152,7 +152,7 @@ async def test_a_request_from_an_earlier_run_is_still_a_duplicate(
                     person,
                     started.person_key,
                     Script(),
-                    look=read_model_look(sessions, started.case_id),
+                    view=ReadModelView(sessions, started.case_id),
                 )
                 driver.until = Stage.AWAITING_INITIATION
                 snap = await driver.run(timeout=60)

@@ -23,7 +23,7 @@ from contracts.workflow import Stage
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Category, Policy
 from harness.department_simulator import DepartmentSimulator
-from harness.driver import Driver, Script, read_model_look
+from harness.driver import Driver, ReadModelView, Script
 from service.case_start import start_case
 from service.settings import Settings
 from tests.support.people import fixed_id_number
@@ -78,7 +78,7 @@ async def test_a_history_holds_no_plaintext_personal_data(
                     started.person_key,
                     Script(),
                     until=Stage.AWAITING_INITIATION,
-                    look=read_model_look(sessions, started.case_id),
+                    view=ReadModelView(sessions, started.case_id),
                 )
                 snap = await driver.run(timeout=60)
                 assert snap.stage is Stage.AWAITING_INITIATION

@@ -18,7 +18,7 @@ from db.models import AuditLogRow, CaseRow
 from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from harness.department_simulator import DepartmentSimulator
-from harness.driver import Driver, Script, read_model_look
+from harness.driver import Driver, ReadModelView, Script
 from service.case_start import start_case
 from service.reconcile import reconcile
 from simulator.models import PensionAwardRow
@@ -60,7 +60,7 @@ async def test_reconcile_after_a_real_case_and_after_tampering(
                     person,
                     started.person_key,
                     Script(),
-                    look=read_model_look(sessions, started.case_id),
+                    view=ReadModelView(sessions, started.case_id),
                 )
                 final = await driver.run(timeout=90)
                 assert final.stage is Stage.COMPLETED

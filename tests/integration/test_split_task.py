@@ -77,7 +77,7 @@ from db.session import make_engine, make_sessionmaker
 from domain.policy import Policy
 from harness.cluster import KEYS
 from harness.department_simulator import DepartmentSimulator
-from harness.driver import Driver, Script, read_model_look
+from harness.driver import Driver, ReadModelView, Script
 from harness.exactly_once import decision_audit
 from harness.people import MAX_PEOPLE, early_retiree
 from harness.ports import free_port
@@ -559,7 +559,7 @@ async def test_doctor_finds_the_split_case_heals_it_and_nothing_is_lost(
     # The healed case runs to its end, driven by Updates on what the read model shows.
     case: CaseHandle = client.get_workflow_handle_for(RetirementCase.run, case_id)
     driver = Driver(
-        case, split.person, split.person_key, Script(), look=read_model_look(sessions, case_id)
+        case, split.person, split.person_key, Script(), view=ReadModelView(sessions, case_id)
     )
     await driver.run(timeout=120)
     outcome: CaseOutcome = await case.result()

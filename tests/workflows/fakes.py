@@ -64,6 +64,9 @@ class FakeDepartments:
         # A method named here refuses (a business refusal, final) with this department and
         # reason until the entry is removed: a department's own problem a clerk must resolve.
         self.refusals: dict[str, tuple[Department, str]] = {}
+        # A method named here waits until its event is set (at most 30 s): a department step
+        # still running while the rest of the case moves on.
+        self.holds: dict[str, threading.Event] = {}
         self.notifications: list[Notification] = []
         self.prereviews: list[PrereviewPush] = []  # what social insurance received
         self.projections: dict[str, Projection] = {}
@@ -110,6 +113,10 @@ class FakeDepartments:
     def _enter(self, method: str) -> None:
         with self._lock:
             self.calls[method] += 1
+        hold = self.holds.get(method)
+        if hold is not None:
+            hold.wait(timeout=30)
+        with self._lock:
             if self.outages[method] > 0:
                 self.outages[method] -= 1
                 raise ConnectionError(f"{method}: department system unavailable")

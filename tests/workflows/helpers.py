@@ -13,9 +13,9 @@ from temporalio.exceptions import ApplicationError
 
 from contracts.declarations import Declaration
 from contracts.people import Actor, Department
+from contracts.read_model import Answer
 from contracts.workflow import (
     CaseOutcome,
-    CaseStatus,
     Decision,
     Initiate,
     Outcome,
@@ -61,7 +61,7 @@ async def decide(
     deemed_years: Decimal | None = None,
     rid: str | None = None,
     update_id: str | None = None,
-) -> CaseStatus:
+) -> Answer:
     """A clerk of the task's department (unless ``actor`` says otherwise) decides ``task``."""
     if actor is None:
         assert task.department is not None, f"{task.kind} is not a clerk's task"
