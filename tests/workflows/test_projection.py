@@ -12,19 +12,15 @@ from temporalio.api.enums.v1 import EventType
 from contracts.declarations import Declaration
 from contracts.people import Department
 from contracts.read_model import Answer
-from contracts.workflow import Initiate, Stage, TaskKind
+from contracts.workflow import TaskKind
 from tests.workflows.conftest import (
-    EMPLOYER_ACTOR,
     Harness,
     open_task,
-    request_id,
     snapshot,
-    stage_is,
 )
 from tests.workflows.fakes import Fund
-from tests.workflows.helpers import approve, decide
+from tests.workflows.helpers import Case, approve, decide, to_joint_handling
 from tests.workflows.people import retiree_from_now
-from workflows.case import RetirementCase
 
 
 async def _projected_open(harness: Harness, case_id: str, kind: TaskKind) -> bool:
@@ -37,13 +33,12 @@ async def _projected_open(harness: Harness, case_id: str, kind: TaskKind) -> boo
     return False
 
 
-async def _to_joint_handling(harness: Harness):  # type: ignore[no-untyped-def]
-    man = await retiree_from_now(harness, months_ahead=1)
+async def _initiated(harness: Harness) -> Case:
+    """A case whose employer has just initiated the joint application (``to_joint_handling``)."""
+    man = await retiree_from_now(harness, months_ahead=2)
     harness.fakes.add_person(man.person.id_number, man.person.name, fund=Fund())
     handle = await harness.start(man.person, Declaration(contribution_years=Decimal(30)))
-    await approve(handle, TaskKind.PRE_REVIEW, Department.HR)
-    await approve(handle, TaskKind.CONFIRM_CONTRIBUTIONS, Department.SOCIAL_INSURANCE)
-    await stage_is(handle, Stage.AWAITING_INITIATION)
+    await to_joint_handling(harness, handle, window_opens=man.timeline.initiation_opens)
     return handle
 
 
@@ -53,13 +48,10 @@ async def test_a_task_that_opens_while_another_department_works_is_shown_at_once
     """Social insurance's step is still running (its system slow, or down and retried for
     hours) while medical security's clerk already has a task: the read model shows the task
     then, not when the slow step ends."""
-    handle = await _to_joint_handling(harness)
     held = threading.Event()
     harness.fakes.holds["switch_to_retiree"] = held
     try:
-        await handle.execute_update(
-            RetirementCase.initiate, Initiate(request_id=request_id(), actor=EMPLOYER_ACTOR)
-        )
+        handle = await _initiated(harness)
         await approve(handle, TaskKind.FORMAL_APPROVAL, Department.HR)
         await open_task(handle, TaskKind.CONFIRM_MEDICAL_YEARS)
         assert harness.fakes.calls["switch_to_retiree"] == 1 and not held.is_set()
@@ -71,10 +63,7 @@ async def test_a_task_that_opens_while_another_department_works_is_shown_at_once
 async def test_an_answer_carries_the_committed_change_and_the_case_projects_once_settled(
     harness: Harness,
 ) -> None:
-    handle = await _to_joint_handling(harness)
-    await handle.execute_update(
-        RetirementCase.initiate, Initiate(request_id=request_id(), actor=EMPLOYER_ACTOR)
-    )
+    handle = await _initiated(harness)
     task = await open_task(handle, TaskKind.FORMAL_APPROVAL)
     answer = await decide(handle, task)
     assert isinstance(answer, Answer) and answer.projection is not None
@@ -92,9 +81,8 @@ async def test_an_answer_carries_the_committed_change_and_the_case_projects_once
     await handle.result()
     final = await snapshot(handle)
     assert harness.fakes.projections[handle.id].snapshot.version == final.version
-    # Each burst of changes is written once: far fewer writes than versions.
-    # Each burst of changes is written once: 11 writes for this case's 95 versions when this
-    # was written, 22 when every version was written as soon as the last write ended.
+    # Each burst of changes is written once: 11 writes for this case's 93 versions when this
+    # was written, 23 when every version was written as soon as the last write ended.
     projections = harness.fakes.calls["project"]
     assert projections <= 15, f"{projections} writes for {final.version} versions"
 
@@ -104,10 +92,7 @@ async def test_the_timer_is_not_cancelled_for_a_deadline_that_moved_later(
 ) -> None:
     """A decided task's deadline goes away and the next is later: the armed timer is kept (it
     fires, finds nothing due, and is armed again), not cancelled and restarted at each step."""
-    handle = await _to_joint_handling(harness)
-    await handle.execute_update(
-        RetirementCase.initiate, Initiate(request_id=request_id(), actor=EMPLOYER_ACTOR)
-    )
+    handle = await _initiated(harness)
     for kind, department in (
         (TaskKind.FORMAL_APPROVAL, Department.HR),
         (TaskKind.CONFIRM_PENSION, Department.SOCIAL_INSURANCE),
@@ -121,16 +106,16 @@ async def test_the_timer_is_not_cancelled_for_a_deadline_that_moved_later(
     cancelled_at = None  # when the timer cancelled in this workflow task would have fired
     rearmed = []
     for e in history.events:
-        kind = e.event_type
-        if kind == EventType.EVENT_TYPE_TIMER_STARTED:
+        event_type = e.event_type
+        if event_type == EventType.EVENT_TYPE_TIMER_STARTED:
             started = e.timer_started_event_attributes
             fires = e.event_time.ToDatetime() + started.start_to_fire_timeout.ToTimedelta()
             fires_at[started.timer_id] = fires
             if cancelled_at is not None:
                 rearmed.append((cancelled_at, fires))
-        elif kind == EventType.EVENT_TYPE_TIMER_CANCELED:
+        elif event_type == EventType.EVENT_TYPE_TIMER_CANCELED:
             cancelled_at = fires_at[e.timer_canceled_event_attributes.timer_id]
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        elif event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             cancelled_at = None
     assert rearmed, "no timer was re-armed: the story no longer tests anything"
     for was, now in rearmed:
