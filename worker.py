@@ -10,6 +10,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -43,7 +44,7 @@ from policies import load_policy
 from service.departments import connect_platform
 from service.logs import configure_logging
 from service.schedules import TemporalCaseStarter
-from service.settings import Settings, get_settings
+from service.settings import Settings, WorkerRuns, get_settings
 from service.temporal import configure_runtime, connect
 from workflows.case import RetirementCase
 from workflows.sweeps import OverdueDigestWorkflow, RosterSweepWorkflow
@@ -148,18 +149,27 @@ def sweep_activities(
 
 STICKY_TIMEOUT = timedelta(seconds=3)
 
+WORKFLOWS = [RetirementCase, RosterSweepWorkflow, OverdueDigestWorkflow]
+
 
 def build_worker(
     client: Client,
     task_queue: str,
-    systems: DepartmentSystems,
-    executor: ThreadPoolExecutor,
+    systems: DepartmentSystems | None,
+    executor: ThreadPoolExecutor | None,
     sweeps: SweepActivities | None = None,
     *,
     workflow_task_slots: int = 20,
     workflow_cache_size: int = 200,
+    runs: WorkerRuns = "everything",
 ) -> Worker:
     """The worker of the case workflow (and, given ``sweeps``, of the daily sweeps).
+
+    ``runs`` splits the work between processes polling the same task queue: ``"workflows"``
+    takes only workflow tasks (``systems`` and ``executor`` are not used and may be ``None``),
+    ``"activities"`` only the department steps and projections. Split, the workflow tasks that
+    answer a clerk's decision no longer share one interpreter lock with sixteen busy activity
+    threads (docs/performance.md, item 17).
 
     ``workflow_task_slots`` bounds the workflow tasks taken at once. The SDK's default (100, run
     on up to 500 threads) lets a burst of new cases — each needing a fresh sandboxed workflow
@@ -176,34 +186,54 @@ def build_worker(
     waiting events already applied, which makes a decision sent then unreplayable
     (docs/reliability.md); the cost is a full replay elsewhere whenever a live worker leaves a
     task there that long."""
-    extra: list[Callable[..., Any]] = []
-    if sweeps is not None:
-        extra = [sweeps.start_roster_cases, sweeps.send_overdue_digest]
+    options: dict[str, Any] = {}
+    if runs != "activities":
+        options.update(
+            workflows=WORKFLOWS,
+            max_concurrent_workflow_tasks=workflow_task_slots,
+            max_cached_workflows=workflow_cache_size,
+            sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        )
+    if runs != "workflows":
+        if systems is None or executor is None:
+            raise ValueError(f"a worker that runs {runs} needs the department systems and threads")
+        extra: list[Callable[..., Any]] = []
+        if sweeps is not None:
+            extra = [sweeps.start_roster_cases, sweeps.send_overdue_digest]
+        options.update(
+            activities=[*activities_for(systems), *extra],
+            activity_executor=executor,
+            max_concurrent_activities=executor._max_workers,
+        )
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[RetirementCase, RosterSweepWorkflow, OverdueDigestWorkflow],
-        activities=[*activities_for(systems), *extra],
-        activity_executor=executor,
-        max_concurrent_activities=executor._max_workers,
-        max_concurrent_workflow_tasks=workflow_task_slots,
-        max_cached_workflows=workflow_cache_size,
-        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         interceptors=[LogContextInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=20),
+        **options,
     )
 
 
 async def run(settings: Settings) -> None:
     configure_runtime(settings.worker_metrics_address)
     client = await connect(settings)
-    # Activities and the projections (local activities) share the executor's threads.
-    engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
-    sessions = make_sessionmaker(engine)
-    platform = connect_platform(settings)
-    systems = DepartmentSystems.over(platform, sessions)
-    sweeps = sweep_activities(client, settings, sessions, systems.notifier)
-    with ThreadPoolExecutor(max_workers=settings.activity_threads) as executor:
+    runs = settings.worker_runs
+    async with AsyncExitStack() as stack:
+        systems: DepartmentSystems | None = None
+        executor: ThreadPoolExecutor | None = None
+        sweeps: SweepActivities | None = None
+        if runs != "workflows":
+            # Activities and the projections share the executor's threads, and a connection each.
+            engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
+            stack.callback(engine.dispose)
+            sessions = make_sessionmaker(engine)
+            platform = connect_platform(settings)
+            stack.callback(platform.close)
+            systems = DepartmentSystems.over(platform, sessions)
+            sweeps = sweep_activities(client, settings, sessions, systems.notifier)
+            executor = stack.enter_context(
+                ThreadPoolExecutor(max_workers=settings.activity_threads)
+            )
         worker = build_worker(
             client,
             settings.temporal_task_queue,
@@ -212,6 +242,7 @@ async def run(settings: Settings) -> None:
             sweeps,
             workflow_task_slots=settings.workflow_task_slots,
             workflow_cache_size=settings.workflow_cache_size,
+            runs=runs,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -219,6 +250,7 @@ async def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         log.info(
             "worker started",
+            runs=runs,
             metrics=settings.worker_metrics_address,
             temporal=settings.temporal_address,
             namespace=settings.temporal_namespace,
@@ -227,8 +259,6 @@ async def run(settings: Settings) -> None:
         async with worker:
             await stop.wait()
             log.info("worker draining")
-    platform.close()
-    engine.dispose()
     log.info("worker stopped")
 
 

@@ -44,6 +44,9 @@ class Config:
     rounds: int = 5  # decisions of each kind per clerk with ``clerks`` clerks
     database: str = "sqlite"
     bytecode: bool = True  # compile the project first, as the image does (bench.rig)
+    # The project's workflow tasks and activities in two worker processes (WORKER_RUNS), as
+    # deployed (docker-compose.yml); the raw baseline's worker is one process either way.
+    split_worker: bool = True
     settle_timeout: float = 3600.0  # seconds for the open cases to reach pre-review
     out: Path = Path("var/bench/summary.json")
 
@@ -91,7 +94,9 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
     replay_run = run_name("bench")
     replays: dict[str, ReplayReport] = {}
     async with (
-        rig(folder, config.database, bytecode=config.bytecode) as r,
+        rig(
+            folder, config.database, bytecode=config.bytecode, split_worker=config.split_worker
+        ) as r,
         httpx.AsyncClient(base_url=r.cluster.api_url, timeout=120) as http,
     ):
         serial = 0
@@ -119,6 +124,8 @@ async def measure(config: Config, folder: Path) -> dict[str, Any]:
             "departments": r.departments_pid,
             "driver": os.getpid(),  # this process: the drivers and the client, alike for both
         }
+        if r.activity_worker_pid is not None:
+            processes["activity_worker"] = r.activity_worker_pid
         cpu = {"project": CpuUse(processes), "raw": CpuUse(processes)}
         with cpu["project"]:
             project = await throughput.project(r, take(first), first, POLL)
@@ -267,6 +274,11 @@ def parse(argv: list[str]) -> Config:
         action="store_true",
         help="do not compile the project first (how the figures before the fix were taken)",
     )
+    parser.add_argument(
+        "--one-worker",
+        action="store_true",
+        help="run the project's workflows and activities in one worker process",
+    )
     parser.add_argument("--out", type=Path, default=Path("var/bench/summary.json"))
     args = parser.parse_args(argv)
     return Config(
@@ -277,6 +289,7 @@ def parse(argv: list[str]) -> Config:
         rounds=args.rounds,
         database=args.database,
         bytecode=not args.no_bytecode,
+        split_worker=not args.one_worker,
         settle_timeout=args.settle_timeout,
         out=args.out,
     )

@@ -97,7 +97,12 @@ def table(summary: dict[str, Any]) -> str:
     rows.append((f"throughput: project, {tp['cases']} cases/s", f"{tp['project_per_s']:g}", "", ""))
     rows.append((f"throughput: raw, {tp['cases']} cases/s", f"{tp['raw_per_s']:g}", "", ""))
     for side, used in tp.get("cpu_ms_per_case", {}).items():
-        worker = used["worker"] if side == "project" else used["raw_worker"]
+        # A split project worker is counted whole: its workflow and its activity processes.
+        worker = (
+            used["worker"] + used.get("activity_worker", 0)
+            if side == "project"
+            else used["raw_worker"]
+        )
         rows.append(
             (
                 f"CPU ms per case, {side}: worker / server / driver / departments",
@@ -140,6 +145,15 @@ def table(summary: dict[str, Any]) -> str:
         rows.append(("starts per second", f"{scale['starts_per_second']:g}", "", ""))
         rows.append(("cases at pre-review per second", f"{scale['settled_per_second']:g}", "", ""))
         rows.append(("worker RSS peak (MB)", f"{scale['worker_rss_mb_peak']:g}", "", ""))
+        if scale.get("activity_worker_rss_mb_peak") is not None:
+            rows.append(
+                (
+                    "activity worker RSS peak (MB)",
+                    f"{scale['activity_worker_rss_mb_peak']:g}",
+                    "",
+                    "",
+                )
+            )
         rows.append(("server database (MB)", f"{scale['server_db_mb']:g}", "", ""))
         rows.append(("inbox p50 (ms)", f"{scale['inbox_ms']['p50']:g}", "", ""))
         rows.append(

@@ -55,6 +55,12 @@ class Rig:
         return _pid(self.cluster.worker)
 
     @property
+    def activity_worker_pid(self) -> int | None:
+        """The activities' worker process, when the worker is split (``Cluster.split_worker``)."""
+        process = self.cluster.activity_worker
+        return None if process is None else process.pid
+
+    @property
     def server_pid(self) -> int:
         return _pid(self.cluster.server)
 
@@ -125,13 +131,18 @@ def compile_project() -> None:
 
 @asynccontextmanager
 async def rig(
-    folder: Path, database: str = "sqlite", *, threads: int = 16, bytecode: bool = True
+    folder: Path,
+    database: str = "sqlite",
+    *,
+    threads: int = 16,
+    bytecode: bool = True,
+    split_worker: bool = False,
 ) -> AsyncIterator[Rig]:
     """Everything started on free ports in ``folder``; stopped afterwards."""
     if bytecode:
         compile_project()
     with scratch_database(database, folder, application_name="retirement-bench") as url:
-        cluster = Cluster(folder, url, activity_threads=threads)
+        cluster = Cluster(folder, url, activity_threads=threads, split_worker=split_worker)
         engine = make_engine(url)
         raw_worker: subprocess.Popen[bytes] | None = None
         try:

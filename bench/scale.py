@@ -38,6 +38,9 @@ class ScaleFigures:
     worker_rss_mb_before: float
     worker_rss_mb: float
     worker_rss_mb_peak: float
+    # The activities' worker when the worker is split (the figures above are the workflows'
+    # worker then, which holds the cached cases): its peak, or None.
+    activity_worker_rss_mb_peak: float | None
     api_rss_mb: float
     server_db_mb: float
     read_model_db_mb: float | None
@@ -75,6 +78,11 @@ async def run(
     kind = TaskKind.PRE_REVIEW.value
     gate = asyncio.Semaphore(STARTS_IN_FLIGHT)
     peak = rss_before
+    activities_peak = 0.0
+
+    def activities_rss() -> float:
+        pid = rig.activity_worker_pid
+        return 0.0 if pid is None else rss_mb(pid)
 
     case_ids: list[str] = [""] * count
 
@@ -90,6 +98,7 @@ async def run(
     deadline = began + settle_timeout
     while True:
         peak = max(peak, rss_mb(rig.worker_pid))
+        activities_peak = max(activities_peak, activities_rss())
         # Counted among this phase's own cases: a case of an earlier phase whose pre-review
         # task was still open when the phase began, and then decided, once made it wait forever.
         waiting = await asyncio.to_thread(rig.open_tasks, kind, case_ids)
@@ -104,6 +113,7 @@ async def run(
     await asyncio.sleep(10)
     rss = rss_mb(rig.worker_pid)
     peak = max(peak, rss)
+    activities_peak = max(activities_peak, activities_rss())
 
     headers = rig.cluster.token(CLERK)
     total = 0
@@ -140,6 +150,9 @@ async def run(
         worker_rss_mb_before=rss_before,
         worker_rss_mb=rss,
         worker_rss_mb_peak=peak,
+        activity_worker_rss_mb_peak=(
+            activities_peak if rig.activity_worker_pid is not None else None
+        ),
         api_rss_mb=rss_mb(rig.api_pid),
         server_db_mb=files_mb(
             temporal_db,

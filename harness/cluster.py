@@ -38,8 +38,17 @@ KEYS = '{"run-1": "Y2hhb3MtcnVuLXBheWxvYWQta2V5LTMyLWJ5dGVzISE="}'
 class Cluster:
     """The dev server, the worker and the API as processes that can be killed and restarted."""
 
-    def __init__(self, folder: Path, database_url: str, *, activity_threads: int = 16) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        database_url: str,
+        *,
+        activity_threads: int = 16,
+        split_worker: bool = False,
+    ) -> None:
         self.folder = folder
+        # Split: workflow tasks in ``worker``, activities in ``activity_worker`` (WORKER_RUNS).
+        self.split_worker = split_worker
         self.settings = Settings(
             temporal_address=f"127.0.0.1:{free_port()}",
             temporal_task_queue=f"run-{uuid.uuid4().hex[:6]}",
@@ -56,6 +65,7 @@ class Cluster:
         self.departments = DepartmentSimulator(folder, log_name="departments.log")
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
+        self.activity_worker: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -107,10 +117,18 @@ class Cluster:
         self.departments.kill()
 
     def start_worker(self) -> None:
-        log = (self.folder / "worker.log").open("ab")
-        self.worker = subprocess.Popen(
+        """The worker, or with ``split_worker`` its two processes."""
+        if not self.split_worker:
+            self.worker = self._worker("everything", "worker.log")
+            return
+        self.worker = self._worker("workflows", "worker.log")
+        self.activity_worker = self._worker("activities", "activity-worker.log")
+
+    def _worker(self, runs: str, log_name: str) -> subprocess.Popen[bytes]:
+        log = (self.folder / log_name).open("ab")
+        return subprocess.Popen(
             [sys.executable, "-m", "worker"],
-            env=self.env(WORKER_METRICS_ADDRESS=f"127.0.0.1:{free_port()}"),
+            env=self.env(WORKER_METRICS_ADDRESS=f"127.0.0.1:{free_port()}", WORKER_RUNS=runs),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -130,13 +148,22 @@ class Cluster:
 
     def kill_worker(self) -> None:
         _kill(self.worker)
+        if self.activity_worker is not None:
+            _kill(self.activity_worker)
 
     def restart_server(self) -> None:
         _kill(self.server)
         self.start_server()
 
     def stop(self) -> None:
-        for process in (self.api, self.worker, self.departments.process, self.server):
+        processes = (
+            self.api,
+            self.worker,
+            self.activity_worker,
+            self.departments.process,
+            self.server,
+        )
+        for process in processes:
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:

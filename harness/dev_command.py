@@ -1,9 +1,10 @@
 """``retirement dev run`` (what ``make run`` does): the whole service on this machine.
 
 Starts the Temporal dev server (persistent database under ``var/``, the search attributes
-registered, the web UI), migrates the database, starts the worker and the API (with a local
-development identity key and tokens for the demo users in ``var/dev-tokens.json``), seeds the
-demo cases at different stages, prints where everything is, and stops it all on Ctrl-C.
+registered, the web UI), migrates the database, starts the workers (one process for the
+workflows, one for the department steps) and the API (with a local development identity key
+and tokens for the demo users in ``var/dev-tokens.json``), seeds the demo cases at different
+stages, prints where everything is, and stops it all on Ctrl-C.
 (The command's arguments: ``cli/dev.py``.)
 """
 
@@ -48,10 +49,12 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
     host, _, port_text = settings.temporal_address.rpartition(":")
     port = int(port_text)
     simulate = _simulated(settings.departments_url)
+    workers = _workers(settings.worker_metrics_address or "127.0.0.1:9464")
     busy = [
         ("Temporal", port),
         ("the Temporal UI", args.ui_port),
         ("the API", settings.api_port),
+        *((f"the {runs} worker's metrics", _port(metrics)) for runs, _, metrics in workers),
     ]
     if simulate is not None:
         busy.append(("the department simulator", simulate.port))
@@ -86,11 +89,20 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             # DEPARTMENTS_URL with the development secret, as it would the real ones.
             simulate.start()
             children.append(_process(simulate))
-        worker_log = (VAR / "worker.log").open("ab")
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "worker"], stdout=worker_log, stderr=subprocess.STDOUT
-        )
-        children.append(worker)
+        # The workflows and the department steps in worker processes of their own, as
+        # deployed (docker-compose.yml): a decision's workflow task never waits for the GIL
+        # behind busy activity threads (docs/performance.md, item 17).
+        for runs, log_name, metrics in workers:
+            log = (VAR / log_name).open("ab")
+            env = {**os.environ, "WORKER_RUNS": runs, "WORKER_METRICS_ADDRESS": metrics}
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "worker"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         # The API trusts a local development key and writes tokens for the demo users.
         api_env = {**os.environ, "AUTH_DEV_MODE": "true"}
         tokens = write_dev_tokens(
@@ -127,8 +139,10 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             f'  dev tokens      {tokens} (curl -H "Authorization: Bearer $TOKEN")\n'
             f"  database        {settings.database_url}\n"
             f"  departments     {_departments_line(settings.departments_url, simulate)}\n"
-            f"  logs            {VAR}/temporal.log, {VAR}/worker.log, {VAR}/api.log, "
-            f"{VAR}/departments.log\n"
+            f"  logs            {VAR}/temporal.log, {VAR}/worker.log, "
+            f"{VAR}/activity-worker.log, {VAR}/api.log, {VAR}/departments.log\n"
+            f"  worker metrics  workflows http://{workers[0][2]}/metrics, "
+            f"activities http://{workers[1][2]}/metrics\n"
             "Demo cases are at different stages; search them in the UI with, for example,\n"
             "  RetirementStage = 'pre-review'\n"
             "Press Ctrl-C to stop.\n"
@@ -145,6 +159,20 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _workers(metrics: str) -> list[tuple[str, str, str]]:
+    """(what it runs, its log, its metrics address) of each worker process: the workflows'
+    metrics at WORKER_METRICS_ADDRESS, the activities' at the next port."""
+    host, _, port = metrics.rpartition(":")
+    return [
+        ("workflows", "worker.log", metrics),
+        ("activities", "activity-worker.log", f"{host}:{int(port) + 1}"),
+    ]
+
+
+def _port(address: str) -> int:
+    return int(address.rpartition(":")[2])
 
 
 def _simulated(departments_url: str) -> DepartmentSimulator | None:

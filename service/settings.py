@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +17,9 @@ from db.session import DEFAULT_DATABASE_URL
 DEV_CASE_ID_KEY = "dev-only-case-id-key-change-me"
 DEV_ISSUER = "https://idp.dev.retirement.local"
 DEV_PAYLOAD_KEYS = Path("var") / "dev-keys" / "payload-keys.json"
+
+# What one worker process runs (worker.build_worker).
+WorkerRuns = Literal["everything", "workflows", "activities"]
 
 
 class Settings(BaseSettings):
@@ -57,6 +60,13 @@ class Settings(BaseSettings):
         description=(
             "workflow tasks one worker takes at a time: they are CPU-bound Python, so more than "
             "the cores can run only queue inside the worker, where they time out"
+        ),
+    )
+    worker_runs: WorkerRuns = Field(
+        default="everything",
+        description=(
+            "what this worker process takes from the task queue: everything, or only "
+            "workflows or only activities, to run each in processes of their own"
         ),
     )
     worker_metrics_address: str | None = Field(

@@ -14,7 +14,8 @@ from service.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]
-OURS = ("migrate", "api", "worker")
+OURS = ("migrate", "api", "worker", "activity-worker")
+WORKERS = ("worker", "activity-worker")
 
 
 def test_the_topology_has_every_part() -> None:
@@ -26,6 +27,7 @@ def test_the_topology_has_every_part() -> None:
         "migrate",
         "api",
         "worker",
+        "activity-worker",
     }
 
 
@@ -60,25 +62,38 @@ def test_temporal_runs_on_postgresql() -> None:
 
 
 def test_long_running_services_have_healthchecks_and_ordered_starts() -> None:
-    for name in ("postgresql", "temporal", "temporal-ui", "api", "worker"):
+    for name in ("postgresql", "temporal", "temporal-ui", "api", *WORKERS):
         assert "test" in SERVICES[name]["healthcheck"], name
     assert SERVICES["temporal"]["depends_on"]["postgresql"]["condition"] == "service_healthy"
     assert SERVICES["migrate"]["depends_on"]["postgresql"]["condition"] == "service_healthy"
-    for name in ("api", "worker"):
+    for name in ("api", *WORKERS):
         needs = SERVICES[name]["depends_on"]
         assert needs["migrate"]["condition"] == "service_completed_successfully"
         assert needs["temporal"]["condition"] == "service_healthy"
-    assert SERVICES["worker"]["depends_on"]["search-attributes"]["condition"] == (
-        "service_completed_successfully"
-    )
+    for name in WORKERS:
+        assert SERVICES[name]["depends_on"]["search-attributes"]["condition"] == (
+            "service_completed_successfully"
+        )
     for one_shot in ("migrate", "search-attributes"):
         assert SERVICES[one_shot]["restart"] == "no"
 
 
-def test_the_worker_scales_and_drains() -> None:
-    assert SERVICES["worker"]["deploy"]["replicas"] >= 2
-    assert "ports" not in SERVICES["worker"]  # replicas cannot share a host port
-    assert SERVICES["worker"]["stop_grace_period"]
+def test_the_workers_scale_and_drain() -> None:
+    for name in WORKERS:
+        assert SERVICES[name]["deploy"]["replicas"] >= 2, name
+        assert "ports" not in SERVICES[name], name  # replicas cannot share a host port
+        assert SERVICES[name]["stop_grace_period"], name
+
+
+def test_workflows_and_department_steps_run_in_workers_of_their_own() -> None:
+    """The workflow tasks that answer decisions never share a process (and its interpreter
+    lock) with the department steps; only the activity worker holds the platform's secret."""
+    workflows, activities = (SERVICES[name]["environment"] for name in WORKERS)
+    assert workflows["WORKER_RUNS"] == "workflows"
+    assert activities["WORKER_RUNS"] == "activities"
+    assert workflows["TEMPORAL_TASK_QUEUE"] == activities["TEMPORAL_TASK_QUEUE"]
+    assert "PLATFORM_SECRET_FILE" not in workflows
+    assert "platform-secret" not in SERVICES["worker"]["secrets"]
 
 
 def test_the_ui_decodes_through_the_api_with_the_admins_token() -> None:
@@ -114,12 +129,12 @@ def test_no_secret_is_committed() -> None:
     assert "secrets/" in (ROOT / ".gitignore").read_text(encoding="utf-8")
 
 
-def test_the_worker_reaches_the_departments_and_no_simulator_runs() -> None:
-    env = SERVICES["worker"]["environment"]
+def test_the_activity_worker_reaches_the_departments_and_no_simulator_runs() -> None:
+    env = SERVICES["activity-worker"]["environment"]
     for name in ("DEPARTMENTS_URL", "PLATFORM_APP_ID"):
         assert env[name].startswith(f"${{{name}:?"), name  # required: no development default
     assert env["PLATFORM_SECRET_FILE"] == "/run/secrets/platform-secret"  # noqa: S105 - a path
-    assert "platform-secret" in SERVICES["worker"]["secrets"]
+    assert "platform-secret" in SERVICES["activity-worker"]["secrets"]
     assert "platform-secret" in COMPOSE["secrets"]
     assert not any("simulator" in name for name in SERVICES)
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")

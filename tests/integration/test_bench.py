@@ -23,6 +23,9 @@ def test_a_tiny_bench_run_yields_every_figure(tmp_path: Path) -> None:
     assert cpu["project"]["worker"] > 0 and cpu["raw"]["raw_worker"] > 0
     assert cpu["project"]["server"] > 0 and cpu["raw"]["server"] > 0
     assert cpu["project"]["departments"] > 0  # the simulator answered the project's steps
+    # Split, as deployed: the department steps ran in a worker process of their own.
+    assert cpu["project"]["activity_worker"] > 0
+    assert written["scale"]["activity_worker_rss_mb_peak"] > 0
     assert written["cost"]["project"]["steps"] > 0
     assert written["cost"]["raw"]["steps"] > 0
     assert written["scale"]["inbox_total"] >= 100
