@@ -160,7 +160,7 @@ def build_worker(
     sweeps: SweepActivities | None = None,
     *,
     workflow_task_slots: int = 20,
-    workflow_cache_size: int = 200,
+    workflow_cache_size: int = 100,
     runs: WorkerRuns = "everything",
 ) -> Worker:
     """The worker of the case workflow (and, given ``sweeps``, of the daily sweeps).
@@ -175,9 +175,10 @@ def build_worker(
     on up to 500 threads) lets a burst of new cases — each needing a fresh sandboxed workflow
     instance — pile up inside one GIL-bound process until tasks pass their 10-second timeout,
     are retried, and the worker does little else. ``workflow_cache_size`` bounds the cases kept
-    in memory between steps (the SDK's default, 1000, held about 0.4 MB each): a case waits weeks
-    between most of its steps, so a cached one is rarely used again before it is evicted
-    (docs/performance.md).
+    in memory between steps (the SDK's default is 1000; each held 0.4-0.8 MB, measured): a case
+    waits weeks between most of its steps, so a cached one is rarely used again before it is
+    evicted, and a hundred covers every case in the middle of a burst of steps but in a mass
+    start (docs/performance.md, items 3 and 18).
 
     A case's next workflow task goes first to the worker that ran its last one (its sticky
     queue). When that worker has died, the task waits there ``STICKY_TIMEOUT`` before any worker

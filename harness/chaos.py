@@ -105,7 +105,9 @@ async def run(
 async def _run(
     folder: Path, database_url: str, figures: Figures, kills: int, timeout: float
 ) -> None:
-    cluster = Cluster(folder, database_url)
+    # The deployed topology (docker-compose.yml): the workflows and the department steps in
+    # worker processes of their own; a kill takes both at once.
+    cluster = Cluster(folder, database_url, split_worker=True)
     settings = cluster.settings
     engine = make_engine(unnamed(database_url))
     sessions = make_sessionmaker(engine)

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     activity_threads: int = Field(default=16, ge=1, le=256)
     workflow_cache_size: int = Field(
-        default=200,
+        default=100,
         ge=0,
         le=10_000,
         description=(
