@@ -49,7 +49,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
     host, _, port_text = settings.temporal_address.rpartition(":")
     port = int(port_text)
     simulate = _simulated(settings.departments_url)
-    workers = _workers(settings.worker_metrics_address or "127.0.0.1:9464")
+    workers = worker_processes(settings.worker_metrics_address or "127.0.0.1:9464")
     busy = [
         ("Temporal", port),
         ("the Temporal UI", args.ui_port),
@@ -161,7 +161,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
                 child.kill()
 
 
-def _workers(metrics: str) -> list[tuple[str, str, str]]:
+def worker_processes(metrics: str) -> list[tuple[str, str, str]]:
     """(what it runs, its log, its metrics address) of each worker process: the workflows'
     metrics at WORKER_METRICS_ADDRESS, the activities' at the next port."""
     host, _, port = metrics.rpartition(":")
