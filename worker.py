@@ -1,4 +1,5 @@
-"""The Temporal worker: runs the case workflow and every department step.
+"""The Temporal worker: runs the case workflow, every department step, or both (``WORKER_RUNS``;
+deployed as two processes on one task queue, one for each).
 
 Configuration comes from the environment (``service.settings``). SIGTERM or SIGINT drains the
 worker gracefully: no new tasks are taken and running activities are given time to finish.
@@ -177,8 +178,8 @@ def build_worker(
     are retried, and the worker does little else. ``workflow_cache_size`` bounds the cases kept
     in memory between steps (the SDK's default is 1000; each held 0.4-0.8 MB, measured): a case
     waits weeks between most of its steps, so a cached one is rarely used again before it is
-    evicted, and a hundred covers every case in the middle of a burst of steps but in a mass
-    start (docs/performance.md, items 3 and 18).
+    evicted, and a decision on a case that waited days for its clerk replays it whatever the
+    size (docs/performance.md, items 3 and 18).
 
     A case's next workflow task goes first to the worker that ran its last one (its sticky
     queue). When that worker has died, the task waits there ``STICKY_TIMEOUT`` before any worker
