@@ -4,7 +4,7 @@ the run made (its completed throughput cases, a sample of the open cases at scal
 against the workflow code (``harness.replay_gate``): one that does not replay fails the run.
 
     python -m bench [--cases N] [--open-cases N] [--samples N] [--clerks N] [--rounds N]
-                    [--database sqlite|postgres] [--out PATH]
+                    [--database sqlite|postgres] [--one-worker] [--out PATH]
 
 ``BENCH_OPEN_CASES`` (default 10000) and ``BENCH_CASES`` (default 40) set the sizes too.
 """
