@@ -148,8 +148,7 @@ class Cluster:
 
     def kill_worker(self) -> None:
         _kill(self.worker)
-        if self.activity_worker is not None:
-            _kill(self.activity_worker)
+        _kill(self.activity_worker)  # None when the worker is not split: nothing to kill
 
     def restart_server(self) -> None:
         _kill(self.server)
