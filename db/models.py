@@ -84,7 +84,9 @@ class TaskRow(Base):
     write them."""
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_inbox", "department", "region_code", "status", "due"),)
+    __table_args__ = (
+        Index("ix_tasks_inbox", "department", "region_code", "status", "due", "opened_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)  # f"{case_id}/{task_id}"
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
