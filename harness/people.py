@@ -1,6 +1,6 @@
 """Made-up people for chaos, load and benchmark runs whose cases can finish today on the real
-clock: women of 46 retiring early for illness next month, so their initiation window (T-1) is
-open now whatever today is."""
+clock: women of 46 (then 47 and 48, for the benchmark's largest runs) retiring early for illness
+next month, so their initiation window (T-1) is open now whatever today is."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from domain.timeline import CHINA_TZ
 
 REGION = "220102"
 # 28 birth days × 500 even (female) sequence numbers: the distinct people one birth month and
-# region give.
-MAX_PEOPLE = 28 * 500
+# region give; three birth years (all past the illness path's earliest age, 45, and before the
+# statutory age) give three times as many.
+PER_BIRTH_MONTH = 28 * 500
+AGES = (46, 47, 48)
+MAX_PEOPLE = len(AGES) * PER_BIRTH_MONTH
 
 
 def early_retiree(
@@ -30,8 +33,9 @@ def early_retiree(
     if not 0 <= serial < MAX_PEOPLE:
         raise ValueError(f"serial {serial} outside 0..{MAX_PEOPLE - 1}")
     requested = YearMonth.of(datetime.now(CHINA_TZ).date()).plus(1)
-    birth = requested.minus(46 * 12)
-    day, sequence = 1 + serial % 28, 2 * (serial // 28)  # an even sequence number: a woman
+    age, within = AGES[serial // PER_BIRTH_MONTH], serial % PER_BIRTH_MONTH
+    birth = requested.minus(age * 12)
+    day, sequence = 1 + within % 28, 2 * (within // 28)  # an even sequence number: a woman
     first17 = f"{region}{birth.year:04d}{birth.month:02d}{day:02d}{sequence:03d}"
     person = Person(
         id_number=first17 + check_character(first17),
