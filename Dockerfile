@@ -13,6 +13,7 @@ COPY workflows workflows
 COPY db db
 COPY service service
 COPY api api
+COPY web web
 COPY cli cli
 COPY worker.py ./
 # Bytecode for the service's own modules. The worker's workflow sandbox imports the workflow's
@@ -28,4 +29,4 @@ USER retirement
 # own systems (DEPARTMENTS_URL, PLATFORM_APP_ID, PLATFORM_SECRET_FILE).
 # The API by default; the worker and the migration override the command (docker-compose.yml).
 EXPOSE 8000 9464
-CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint types unit clean record-histories chaos load bench
+.PHONY: install browser screenshots run test lint types unit clean record-histories chaos load bench
 
 install: $(STAMP)
 
@@ -17,15 +17,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+# The browser tests (tests/web/) drive Debian's chromium; a Chinese font makes the pages (and
+# their screenshots) show characters, not boxes. Installed from Debian when missing.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+browser:
+	@missing=$$(for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "make: installing $$missing from Debian (browser tests)"; \
+		$$sudo apt-get install -y -q $$missing >/dev/null || \
+			{ $$sudo apt-get update -q >/dev/null && $$sudo apt-get install -y -q $$missing >/dev/null; }; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 types: install
-	$(BIN)/mypy domain contracts activities adapters db workflows service api cli policies simulator \
+	$(BIN)/mypy domain contracts activities adapters db workflows service api web cli policies simulator \
 		harness worker.py tests bench
 
-unit: install
+unit: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint types unit
@@ -58,6 +70,10 @@ load: install
 # OPEN_CASES=n for the scale phase (default 10000), CASES=n for throughput (default 40).
 bench: install
 	$(BIN)/python -m bench --open-cases $(or $(OPEN_CASES),10000) --cases $(or $(CASES),40)
+
+# Each page at a phone's and a desktop's size, into docs/screenshots/ (shown in the README).
+screenshots: install browser
+	$(BIN)/python -m harness.screenshots
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -9,6 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -25,6 +28,10 @@ from service.settings import Settings, get_settings
 from service.temporal import connect
 
 DEV_KEYS = Path("var") / "dev-keys"
+# Swagger UI's files, served by the API itself: the province's network has no internet access,
+# and FastAPI's default /docs page loads them from a public CDN (a blank page there).
+SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
+SWAGGER_ASSETS = "/docs/assets"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -138,7 +145,10 @@ def create_app(
             "problem details."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,  # ReDoc too loads from a CDN; Swagger UI is the one documentation page
     )
+    _serve_docs(app)
     metrics = ApiMetrics()
     app.state.metrics = metrics
     install_problem_handlers(app)
@@ -162,6 +172,23 @@ def create_app(
         allow_headers=["Content-Type", "Authorization", "X-Namespace"],
     )
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the vendored files (``api/static/swagger-ui/VENDORED.md``)."""
+    app.mount(SWAGGER_ASSETS, StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_ASSETS}/favicon-32x32.png",
+            # No badge that asks validator.swagger.io about the schema.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
 
 def __getattr__(name: str) -> Any:

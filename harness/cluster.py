@@ -137,7 +137,7 @@ class Cluster:
         log = (self.folder / "api.log").open("ab")
         self.api = subprocess.Popen(  # noqa: S603 - our own module and fixed arguments
             [
-                sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
+                sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1",
                 "--port", str(self.api_port), "--no-access-log", "--log-level", "warning",
             ],
             env=self.env(),

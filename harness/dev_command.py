@@ -115,7 +115,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
         api_log = (VAR / "api.log").open("ab")
         api = subprocess.Popen(  # noqa: S603
             [
-                sys.executable, "-m", "uvicorn", "api.app:app",
+                sys.executable, "-m", "uvicorn", "web.app:app",
                 "--host", settings.api_host, "--port", str(settings.api_port),
                 "--no-access-log",
             ],
@@ -134,6 +134,8 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             f"{settings.temporal_namespace}/workflows\n"
             f"  Temporal        {settings.temporal_address} (namespace "
             f"{settings.temporal_namespace}, task queue {settings.temporal_task_queue})\n"
+            f"  pages           http://{settings.api_host}:{settings.api_port}/ (Chinese; "
+            "the service guide at /guide)\n"
             f"  API             http://{settings.api_host}:{settings.api_port}/docs "
             f"(OpenAPI at /openapi.json)\n"
             f'  dev tokens      {tokens} (curl -H "Authorization: Bearer $TOKEN")\n'

@@ -1,11 +1,11 @@
 """One case from declaration to completion, only through HTTP, on a real local Temporal server.
 
 The Temporal CLI's dev server (with the custom search attributes registered), the real worker on
-the database-backed department systems, and the API served by uvicorn on a free port in a
+the database-backed department systems, and the service served by uvicorn on a free port in a
 background thread — its own event loop, its own Temporal client, exactly as ``uvicorn
-api.app:app`` would run it. The test talks to it with httpx over TCP; every person involved
-(employer, the clerks of four departments) finds their work the way they would: the employer on
-the case's page, each clerk through ``GET /inbox``.
+web.app:app`` runs it (the API with the pages beside it). The test talks to it with httpx over
+TCP; every person involved (employer, the clerks of four departments) finds their work the way
+they would: the employer on the case's page, each clerk through ``GET /inbox``.
 
 The clock is real, so the case is one whose initiation window is open today whatever today is:
 early retirement for illness, requested for next month (T). Its declaration is therefore late
@@ -14,24 +14,16 @@ early retirement for illness, requested for next month (T). Its declaration is t
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from contracts import search
 from contracts.workflow import ContributionProblem, ContributionProblemKind
 from db.session import make_engine, make_sessionmaker
@@ -64,37 +56,13 @@ from tests.api.support import (
     wait_stage,
 )
 from tests.support.people import new_id_number
+from tests.support.served import served
+from web.app import create_app
 from worker import DepartmentSystems, build_worker
 
 ORGANISATION = "emp-e2e-1"
 NAME = "李秀兰"
 FUND_BALANCE = Decimal("86000.00")
-
-
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """``app`` under uvicorn on a free port of 127.0.0.1, in a thread: its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
-    )
-    thread.start()
-    try:
-
-        async def started() -> bool:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn stopped while starting")
-            return server.started
-
-        await eventually(started, timeout=30, what="uvicorn started")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 15)
-        sock.close()
 
 
 def _count(sessions: sessionmaker[Session], model: Any, case_id: str) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = (
     "domain", "policies", "contracts", "activities", "adapters", "workflows", "db", "api",
-    "service", "cli",
+    "web", "service", "cli",
 )  # fmt: skip
 OUTSIDE = ("simulator", "harness")
 # cli/commands.py is the door to the harness's commands: it imports them only when they run.
@@ -58,10 +58,10 @@ def test_the_simulator_imports_only_the_shared_parts() -> None:
     assert offenders == []
 
 
-def test_starting_the_api_the_worker_or_the_cli_loads_neither() -> None:
+def test_starting_the_service_the_worker_or_the_cli_loads_neither() -> None:
     # Lazy imports would slip past the static check above: load the entry points for real.
     probe = (
-        "import sys, api.app, worker, cli.main, cli.ops; "
+        "import sys, web.app, worker, cli.main, cli.ops; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simulator', 'harness')))"
     )
     result = subprocess.run(

@@ -1,0 +1,67 @@
+"""The pages' routes. Pages are not part of the API's OpenAPI schema; they read what the API
+reads and will act through the same gateway."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from web import csrf
+from web.guide import Guide
+from web.preferences import CONTRASTS, TEXT_SIZES, Display
+from web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _guide(request: Request) -> Guide:
+    guide: Guide = request.app.state.guide
+    return guide
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html", figures=_guide(request).figures)
+
+
+@router.get("/guide", response_class=HTMLResponse)
+def guide(request: Request) -> HTMLResponse:
+    return render(request, "guide.html", guide=_guide(request))
+
+
+def local_path(target: str) -> str:
+    """``target`` if it is a path on this site, else the home page (no open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.post("/preferences", response_model=None)
+def preferences(
+    request: Request,
+    text: Annotated[str, Form()] = "normal",
+    contrast: Annotated[str, Form()] = "normal",
+    back: Annotated[str, Form(alias="next")] = "/",
+    token: Annotated[str | None, Form(alias=csrf.FIELD)] = None,
+) -> Response:
+    if not csrf.valid(request, token):
+        return render(
+            request,
+            "error.html",
+            status=403,
+            title_key="errors.csrf_title",
+            message_key="errors.csrf",
+        )
+    if text not in TEXT_SIZES or contrast not in CONTRASTS:
+        return render(
+            request,
+            "error.html",
+            status=400,
+            title_key="errors.bad_input_title",
+            message_key="errors.bad_preference",
+        )
+    response = RedirectResponse(local_path(back), status_code=303)
+    Display(text=text, contrast=contrast).keep(request, response)
+    return response
