@@ -103,8 +103,8 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
                     stderr=subprocess.STDOUT,
                 )
             )
-        # The API trusts a local development key and writes tokens for the demo users.
-        api_env = {**os.environ, "AUTH_DEV_MODE": "true"}
+        # The API trusts a local development key and writes tokens for the demo users; the
+        # pages' sign-in offers those users.
         tokens = write_dev_tokens(
             VAR,
             issuer=settings.auth_issuer,
@@ -112,6 +112,7 @@ def run_dev(args: argparse.Namespace, out: IO[str]) -> int:
             today=datetime.now(CHINA_TZ).date(),
             policy=load_policy(),
         )
+        api_env = {**os.environ, "AUTH_DEV_MODE": "true", "DEV_SIGNIN_FILE": str(tokens)}
         api_log = (VAR / "api.log").open("ab")
         api = subprocess.Popen(  # noqa: S603
             [

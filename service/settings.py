@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=False,
         description="sign tokens for demo users with a local key under var/ (never in production)",
     )
+    dev_signin_file: Path | None = Field(
+        default=None,
+        description="development only: the demo users' tokens (`var/dev-tokens.json`, written "
+        "by `make run`); the pages' sign-in then offers a choice of them",
+    )
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
     # Payload encryption (service/codec.py): every payload sent to Temporal is AES-GCM encrypted.

@@ -106,5 +106,7 @@ def load_guide(policy: Policy, path: Path = GUIDE) -> Guide:
             return {k: fill(v) for k, v in value.items()}
         return value
 
+    filled = fill(raw)
+    assert isinstance(filled, dict)  # noqa: S101 - a TOML document is a table
     timeline = {name: figures[name] for name in ("declaration", "check", "initiation")}
-    return Guide.model_validate({**fill(raw), "figures": timeline})
+    return Guide.model_validate({**filled, "figures": timeline})

@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from web import csrf
+from web.formatting import FILTERS
 from web.messages import messages
 from web.preferences import Display
+from web.session import signed_in
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -53,10 +55,13 @@ def environment() -> Environment:
     )
     env.globals["t"] = messages()
     env.globals["static"] = static_url
+    env.filters.update(FILTERS)
     return env
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """``template`` with ``context``, the caller's display preferences, CSRF token and who is
+    signed in (``web.session``)."""
     token = csrf.token_for(request)
     display = Display.of(request)
     html = (
@@ -67,6 +72,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
             csrf_field=csrf.FIELD,
             csrf_token=token,
             display=display,
+            who=signed_in(request),
             **context,
         )
     )

@@ -3,8 +3,10 @@ Debian's chromium driven by Playwright with every request off this machine refus
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,32 +24,107 @@ from playwright.async_api import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from api.devauth import ensure_dev_keys
+from adapters.departments import Platform
+from api.devauth import ensure_dev_keys, mint
+from db.session import make_engine, make_sessionmaker
 from harness.browser import ChromiumMissing, launch
 from harness.scratch import sqlite_database
-from service.settings import Settings
+from service.settings import DEV_ISSUER, Settings
+from tests.support.people import REGION, new_id_number
 from tests.support.served import served
 from web.app import create_app
+from worker import DepartmentSystems, build_worker
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
+AUDIENCE = "retirement-api"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
+@dataclass(frozen=True)
+class People:
+    """The module's demo users (its ``DEV_SIGNIN_FILE``): a retiree, her employer's officer and
+    a clerk of each department that decides, with their tokens."""
+
+    tokens: dict[str, str]
+    retiree_id_number: str
+    organisation: str
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+
+CLERK_DEPARTMENTS = ("hr", "social-insurance", "medical-security", "provident-fund")
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory: pytest.TempPathFactory) -> tuple[People, Path, Path]:
+    """The users, and the signing key and JWKS their tokens are signed with."""
+    folder = tmp_path_factory.mktemp("people")
+    private, jwks = ensure_dev_keys(folder / "keys")
+    organisation = f"emp-web-{uuid.uuid4().hex[:6]}"
+    id_number = new_id_number(1980, 1, female=True)
+    claims: dict[str, dict[str, Any]] = {
+        "retiree": {"sub": "web-retiree", "role": "individual", "id_number": id_number},
+        "employer": {"sub": "web-officer", "role": "employer", "organisation": organisation},
+        **{
+            f"clerk-{d}": {"sub": f"web-{d}", "role": "clerk", "department": d, "region": REGION}
+            for d in CLERK_DEPARTMENTS
+        },
+    }
+    minted = {
+        user: mint(private, issuer=DEV_ISSUER, audience=AUDIENCE, claims=c)
+        for user, c in claims.items()
+    }
+    signin_file = folder / "dev-tokens.json"
+    signin_file.write_text(
+        json.dumps(
+            {u: {"role": c["role"], "claims": c, "token": minted[u]} for u, c in claims.items()}
+        ),
+        encoding="utf-8",
+    )
+    return People(minted, id_number, organisation), jwks, signin_file
+
+
 @pytest.fixture(scope="module")
 def web_settings(
-    tmp_path_factory: pytest.TempPathFactory, dev_server: WorkflowEnvironment
+    tmp_path_factory: pytest.TempPathFactory,
+    dev_server: WorkflowEnvironment,
+    people: tuple[People, Path, Path],
 ) -> Settings:
     folder = tmp_path_factory.mktemp("web")
-    _, jwks = ensure_dev_keys(folder / "keys")
+    _, jwks, signin_file = people
     with sqlite_database(folder) as url:
         return Settings(
             database_url=url,
             temporal_address=dev_server.client.service_client.config.target_host,
             temporal_task_queue=f"web-{uuid.uuid4().hex[:8]}",
+            auth_issuer=DEV_ISSUER,
+            auth_audience=AUDIENCE,
             auth_jwks_file=jwks,
+            dev_signin_file=signin_file,
             case_id_key=uuid.uuid4().hex,
         )
+
+
+@pytest.fixture(scope="module")
+async def worker(
+    web_settings: Settings, dev_server: WorkflowEnvironment, platform: Platform
+) -> AsyncIterator[None]:
+    """The worker for the module's cases, its department steps over HTTP to the simulator."""
+    engine = make_engine(web_settings.database_url)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            running = build_worker(
+                dev_server.client,
+                web_settings.temporal_task_queue,
+                DepartmentSystems.over(platform, make_sessionmaker(engine)),
+                executor,
+            )
+            async with running:
+                yield
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,132 @@
+"""A retiree follows her own case on her phone, in a real browser, from the day her employer
+declares her until the pension is awarded: stage, what is expected of whom, the nine items, the
+timeline and the results, all in Chinese, every state of the page passing axe."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from domain.idcard import mask
+from domain.months import YearMonth
+from harness.department_simulator import DepartmentSimulator
+from tests.api.support import (
+    case_of,
+    decide,
+    declare_body,
+    eventually,
+    illness_declaration,
+    wait_stage,
+)
+from tests.web.conftest import People, Visit
+from web.formatting import cn_month
+from web.messages import messages
+
+NAME = "赵秀英"
+FUND = Decimal("52000.00")
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+async def _sign_in_by_keyboard(tab: Visit, user: str) -> None:
+    """As a keyboard user would: Tab to the user's button, Enter."""
+    page = tab.page
+    await page.goto("/signin?next=/my")
+    label = f"{messages()('signin.dev_choose')} {user}"
+    for _ in range(60):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.getAttribute('aria-label')") == label:
+            break
+    else:
+        pytest.fail(f"no button for {user} reachable by Tab")
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+    assert page.url.endswith("/my")
+
+
+async def _text(tab: Visit) -> str:
+    return await tab.page.locator("main").inner_text()
+
+
+async def test_a_retiree_follows_her_case_to_the_pension(
+    phone: Visit,
+    site: str,
+    people: tuple[People, Path, Path],
+    departments: DepartmentSimulator,
+) -> None:
+    who, _, _ = people
+    t = messages()
+    departments.seed(who.retiree_id_number, NAME, actual_years=Decimal(16), fund_balance=FUND)
+    await _sign_in_by_keyboard(phone, "retiree")
+    assert t("my.no_case") in await _text(phone)
+    assert await phone.axe_violations() == []
+
+    async with httpx.AsyncClient(base_url=site, timeout=30) as http:
+        employer = who.headers("employer")
+        body = declare_body(
+            who.retiree_id_number,
+            name=NAME,
+            category="female-worker",
+            declaration=illness_declaration(),
+        )
+        declared = await http.post(
+            "/cases", json=body, headers={**employer, "Idempotency-Key": "web-retiree"}
+        )
+        assert declared.status_code == 201, declared.text
+        case_id = declared.json()["case_id"]
+        await wait_stage(http, employer, case_id, "pre-review")
+
+        await phone.page.reload()
+        text = await _text(phone)
+        assert t("my.hello", name=NAME, id=mask(who.retiree_id_number)) in text
+        assert who.retiree_id_number not in text
+        assert t("my.stage", stage=t("stage.pre-review")) in text
+        hr_clerks = t("assignee.clerk", department=t("department.hr"))
+        assert t("my.next_line", who=hr_clerks, task=t("task.pre-review")) in text
+        for item in ("item.pension-eligibility", "item.provident-fund-withdrawal"):
+            assert t(item) in text
+        assert t("my.timeline_first_pension") in text
+        assert t("my.reward_title") in text
+        assert await phone.axe_violations() == []
+
+        await decide(http, who.headers("clerk-hr"), case_id, "pre-review")
+        await decide(http, who.headers("clerk-social-insurance"), case_id, "confirm-contributions")
+        await wait_stage(http, employer, case_id, "awaiting-initiation")
+        await phone.page.reload()
+        text = await _text(phone)
+        assert t("my.stage", stage=t("stage.awaiting-initiation")) in text
+        employer_words = t("assignee.organisation")
+        assert t("my.next_line", who=employer_words, task=t("task.initiate")) in text
+
+        initiated = await http.post(f"/cases/{case_id}/initiation", json={}, headers=employer)
+        assert initiated.status_code == 200, initiated.text
+        await decide(http, who.headers("clerk-hr"), case_id, "formal-approval")
+        for department, kind in (
+            ("social-insurance", "confirm-pension"),
+            ("medical-security", "confirm-medical-years"),
+            ("provident-fund", "fund-withdrawal"),
+        ):
+            await decide(http, who.headers(f"clerk-{department}"), case_id, kind)
+
+        async def completed() -> dict[str, object] | None:
+            snapshot = await case_of(http, employer, case_id)
+            return snapshot if snapshot["stage"] == "completed" else None
+
+        snapshot = await eventually(completed, timeout=30, what="the case completed")
+
+    await phone.page.reload()
+    text = await _text(phone)
+    assert t("my.stage", stage=t("stage.completed")) in text
+    pension = snapshot["pension"]
+    assert isinstance(pension, dict)
+    amount = f"{Decimal(str(pension['monthly_amount'])):.2f}"
+    first = cn_month(YearMonth.parse(str(pension["first_month"])))
+    assert t("my.pension", amount=amount, month=first) in text
+    assert t("my.fund", amount=f"{FUND:.2f}") in text
+    done = await phone.page.locator("table.items tr.item-done").count()
+    assert done >= 5
+    assert await phone.axe_violations() == []
+    assert phone.outside == []

@@ -1,0 +1,39 @@
+"""Who is signed in: the identity platform's token, kept in an HTTP-only cookie and verified on
+every request by the API's own verifier, so a page knows exactly the claims the API checks."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from api.auth import Principal
+from api.deps import ApiContext
+from api.problems import Problem
+
+COOKIE = "session"
+
+
+def signed_in(request: Request) -> Principal | None:
+    """The caller, or None (no cookie, or a token no longer valid: expired, another issuer)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    ctx: ApiContext = request.app.state.context
+    try:
+        return ctx.verifier.verify(token)
+    except Problem:
+        return None
+
+
+def remember(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",  # sent when a person follows a link here, never with another site's POST
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def forget(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
