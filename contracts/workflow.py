@@ -61,6 +61,13 @@ class TaskKind(StrEnum):
         """The service-level deadline that applies, for tasks a clerk decides."""
         return _CLERK_SLA.get(self)
 
+    @property
+    def returnable(self) -> bool:
+        """Whether a clerk may return the task for correction instead of rejecting it."""
+        return self in _RETURNABLE
+
+
+_RETURNABLE = frozenset({"pre-review", "confirm-contributions", "confirm-pension"})
 
 _CLERK_SLA = {
     TaskKind.HOUSEHOLD_REVIEW: ClerkTask.HOUSEHOLD_CHECK,

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.months import YearMonth
+from domain.timeline import CHINA_TZ
 from web.messages import messages
 
 
 def cn_date(day: date) -> str:
     return messages()("my.date", year=day.year, month=day.month, day=day.day)
+
+
+def cn_datetime(moment: datetime) -> str:
+    """A moment in China's time: the date and the minute."""
+    local = moment.astimezone(CHINA_TZ)
+    return f"{cn_date(local.date())} {local:%H:%M}"
 
 
 def cn_month(month: YearMonth) -> str:
@@ -28,4 +35,10 @@ def years(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-FILTERS = {"cn_date": cn_date, "cn_month": cn_month, "yuan": yuan, "years": years}
+FILTERS = {
+    "cn_date": cn_date,
+    "cn_datetime": cn_datetime,
+    "cn_month": cn_month,
+    "yuan": yuan,
+    "years": years,
+}

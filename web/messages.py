@@ -37,6 +37,11 @@ class Messages:
             raise MissingMessage(f"no message {key!r} in {CATALOGUE.name}") from None
         return text.format_map(values) if values else text
 
+    def get(self, key: str, default: str) -> str:
+        """The text of ``key``, or ``default`` for a value the catalogue does not name (a role
+        or result another system wrote into the audit log)."""
+        return self._entries.get(key, default)
+
     def placeholders(self, key: str) -> set[str]:
         """The ``{names}`` the message ``key`` expects."""
         return {name for _, name, _, _ in string.Formatter().parse(self(key)) if name}

@@ -7,12 +7,15 @@ import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.deps import ApiContext
 from web import csrf
+from web.consequences import consequence
 from web.formatting import FILTERS
 from web.messages import messages
 from web.preferences import Display
@@ -56,6 +59,7 @@ def environment() -> Environment:
     env.globals["t"] = messages()
     env.globals["static"] = static_url
     env.filters.update(FILTERS)
+    env.globals["consequence"] = consequence
     return env
 
 
@@ -79,3 +83,28 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     csrf.remember(request, response, token)
     return response
+
+
+def refused(request: Request, status: int, title_key: str, message_key: str) -> HTMLResponse:
+    """An error page: ``title_key`` and ``message_key`` name the catalogue's words."""
+    return render(
+        request, "error.html", status=status, title_key=title_key, message_key=message_key
+    )
+
+
+def local_path(target: str) -> str:
+    """``target`` if it is a path on this site, else the home page (no open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def signin_first(request: Request) -> RedirectResponse:
+    """To the sign-in page, which returns here afterwards."""
+    return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+
+
+def context_of(request: Request) -> ApiContext:
+    """What the API built at start-up: settings, Temporal client, sessions, verifier, policy."""
+    ctx: ApiContext = request.app.state.context
+    return ctx

@@ -7,9 +7,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.problems import Problem
 from contracts.people import Role
+from web import csrf, session
+from web.rendering import context_of, local_path, refused, render
+
+router = APIRouter(include_in_schema=False)
 
 
 @dataclass(frozen=True)
@@ -39,4 +47,57 @@ def demo_users(path: Path) -> dict[str, DemoUser]:
 
 def landing(role: Role) -> str:
     """Where a person goes once signed in."""
-    return "/my" if role is Role.INDIVIDUAL else "/"
+    if role is Role.INDIVIDUAL:
+        return "/my"
+    if role in (Role.CLERK, Role.SUPERVISOR):
+        return "/clerk"
+    return "/"
+
+
+def _demo(request: Request) -> dict[str, DemoUser] | None:
+    path = context_of(request).settings.dev_signin_file
+    return demo_users(path) if path is not None else None
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, back: Annotated[str, Query(alias="next")] = "") -> HTMLResponse:
+    users = _demo(request)
+    if users is None:
+        return refused(request, 503, "signin.title", "signin.not_configured")
+    return render(request, "signin.html", users=users.values(), back=local_path(back or "/"))
+
+
+@router.post("/signin", response_model=None)
+def signin(
+    request: Request,
+    user: Annotated[str, Form()] = "",
+    back: Annotated[str, Form(alias="next")] = "/",
+    token: Annotated[str | None, Form(alias=csrf.FIELD)] = None,
+) -> Response:
+    if not csrf.valid(request, token):
+        return refused(request, 403, "errors.csrf_title", "errors.csrf")
+    users = _demo(request)
+    if users is None:
+        return refused(request, 503, "signin.title", "signin.not_configured")
+    chosen = users.get(user)
+    if chosen is None:
+        return refused(request, 400, "errors.bad_input_title", "signin.unknown_user")
+    try:
+        who = context_of(request).verifier.verify(chosen.token)  # as the API would
+    except Problem:
+        return refused(request, 401, "signin.title", "signin.expired")
+    target = local_path(back) if back not in ("", "/") else landing(who.role)
+    response = RedirectResponse(target, status_code=303)
+    session.remember(request, response, chosen.token)
+    return response
+
+
+@router.post("/signout", response_model=None)
+def signout(
+    request: Request, token: Annotated[str | None, Form(alias=csrf.FIELD)] = None
+) -> Response:
+    if not csrf.valid(request, token):
+        return refused(request, 403, "errors.csrf_title", "errors.csrf")
+    response = RedirectResponse("/", status_code=303)
+    session.forget(response)
+    return response

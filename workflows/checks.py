@@ -25,11 +25,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.state import State
 
 # Tasks a clerk may return for correction, and tasks a party (not a clerk) completes.
-RETURNABLE = {
-    TaskKind.PRE_REVIEW,
-    TaskKind.CONFIRM_CONTRIBUTIONS,
-    TaskKind.CONFIRM_PENSION,
-}
+RETURNABLE = {kind for kind in TaskKind if kind.returnable}
 PARTY_TASKS = {
     TaskKind.DECLARE,
     TaskKind.CORRECT,

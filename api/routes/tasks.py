@@ -182,7 +182,7 @@ def _set_claim(
     return Problem(409, f"the task is claimed by {current.claimed_by}", "task-claimed")
 
 
-async def _claim(
+async def change_claim(
     ctx: ApiContext,
     who: Principal,
     case_id: str,
@@ -190,6 +190,8 @@ async def _claim(
     claimant: str | None,
     action: str,
 ) -> TaskClaim:
+    """Claim (``claimant`` the caller), release (None) or reassign a task, audited; the API's
+    routes and the clerk's pages alike."""
     facts, row = await _task_facts(ctx, case_id, task_id)
     actor = who.actor()
     reason = _clerk_may_act(who, facts, row)
@@ -217,7 +219,7 @@ async def _claim(
 async def claim(
     case_id: CaseIdPath, task_id: TaskIdPath, ctx: ContextDep, who: PrincipalDep
 ) -> TaskClaim:
-    return await _claim(ctx, who, case_id, task_id, who.subject, "claim")
+    return await change_claim(ctx, who, case_id, task_id, who.subject, "claim")
 
 
 @router.post(
@@ -229,7 +231,7 @@ async def claim(
 async def release(
     case_id: CaseIdPath, task_id: TaskIdPath, ctx: ContextDep, who: PrincipalDep
 ) -> TaskClaim:
-    return await _claim(ctx, who, case_id, task_id, None, "release")
+    return await change_claim(ctx, who, case_id, task_id, None, "release")
 
 
 @router.post(
@@ -245,7 +247,7 @@ async def assign(
     ctx: ContextDep,
     who: PrincipalDep,
 ) -> TaskClaim:
-    return await _claim(ctx, who, case_id, task_id, body.clerk_id, "assign")
+    return await change_claim(ctx, who, case_id, task_id, body.clerk_id, "assign")
 
 
 @router.get(
