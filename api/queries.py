@@ -246,3 +246,21 @@ def record_action(
             result=result,
         )
     )
+
+
+def open_party_tasks(db: Session, case_ids: list[str], assignee: str) -> dict[str, list[str]]:
+    """The kinds of the open tasks each case has for ``assignee`` (``organisation`` or
+    ``individual``): what a list of cases says is expected of its reader."""
+    if not case_ids:
+        return {}
+    rows = db.execute(
+        select(TaskRow.case_id, TaskRow.kind)
+        .where(TaskRow.case_id.in_(case_ids))
+        .where(TaskRow.status == "open")
+        .where(TaskRow.assignee == assignee)
+        .order_by(TaskRow.opened_at, TaskRow.id)
+    )
+    found: dict[str, list[str]] = {}
+    for case_id, kind in rows:
+        found.setdefault(case_id, []).append(kind)
+    return found

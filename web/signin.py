@@ -51,6 +51,8 @@ def landing(role: Role) -> str:
         return "/my"
     if role in (Role.CLERK, Role.SUPERVISOR):
         return "/clerk"
+    if role in (Role.EMPLOYER, Role.AGENCY):
+        return "/employer"
     return "/"
 
 

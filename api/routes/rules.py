@@ -3,7 +3,7 @@ estimate, and the policy in force with every unverified figure."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,13 +13,47 @@ from api.deps import ContextDep
 from api.problems import Problem, problems
 from api.schemas import PensionEstimateBody
 from contracts.rules import Pension, RetirementDate, Timeline
+from domain.idcard import InvalidIdNumber, mask, parse_id_number
 from domain.months import YearMonth
 from domain.pension import PensionInputError, estimate_pension
-from domain.policy import Category, ClerkTask
+from domain.policy import Category, ClerkTask, Gender
 from domain.statutory import statutory_retirement
-from domain.timeline import case_timeline, clerk_deadline, working_calendar
+from domain.timeline import CHINA_TZ, case_timeline, clerk_deadline, working_calendar
 
 router = APIRouter(prefix="/rules", tags=["rules"])
+
+
+class IdNumberBody(BaseModel):
+    id_number: Annotated[str, Field(max_length=40)]
+
+
+class IdNumberView(BaseModel):
+    id_masked: str
+    birth_date: date
+    gender: Gender
+    region_code: str = Field(description="the region the number was issued in")
+
+
+@router.post(
+    "/id-number",
+    response_model=IdNumberView,
+    summary="Check an ID number as it is typed (GB 11643)",
+    responses=problems(422),
+)
+def check_id_number(body: IdNumberBody) -> IdNumberView:
+    """What the number says: birth date, gender, region; or 422 ``invalid-id-number`` whose
+    ``reason`` is one of ``length``, ``characters``, ``region``, ``birth-date``,
+    ``check-character``. Sent in the body, so the number is in no URL or access log."""
+    try:
+        parsed = parse_id_number(body.id_number, datetime.now(CHINA_TZ).date())
+    except InvalidIdNumber as exc:
+        raise Problem(422, str(exc), "invalid-id-number", reason=exc.code) from None
+    return IdNumberView(
+        id_masked=mask(parsed.number),
+        birth_date=parsed.birth_date,
+        gender=parsed.gender,
+        region_code=parsed.region_code,
+    )
 
 
 def _month(text: str, name: str) -> YearMonth:

@@ -102,3 +102,26 @@ async def test_pension_estimate_worked_example(api: Api) -> None:
         "/rules/pension-estimate", json={**body, "retirement_month": "1990-01"}
     )
     assert_problem(too_young, 422, slug="pension-input")
+
+
+async def test_an_id_number_checked_as_it_is_typed(api: Api) -> None:
+    good = await api.http.post("/rules/id-number", json={"id_number": "11010519491231002x"})
+    assert good.status_code == 200, good.text
+    assert good.json() == {
+        "id_masked": "1101**********002X",
+        "birth_date": "1949-12-31",
+        "gender": "female",
+        "region_code": "110105",
+    }
+    for number, reason in (
+        ("1101051949", "length"),
+        ("11010519491231002Y", "characters"),
+        ("99010519491231002X", "region"),
+        ("110105194913310021", "birth-date"),
+        ("110105194912310021", "check-character"),
+    ):
+        refused = await api.http.post("/rules/id-number", json={"id_number": number})
+        assert_problem(refused, 422, slug="invalid-id-number")
+        assert refused.json()["reason"] == reason, number
+        assert number not in refused.text  # the number is not echoed back
+    assert_problem(await api.http.post("/rules/id-number", json={}), 422)
