@@ -49,8 +49,10 @@ def landing(role: Role) -> str:
     """Where a person goes once signed in."""
     if role is Role.INDIVIDUAL:
         return "/my"
-    if role in (Role.CLERK, Role.SUPERVISOR):
+    if role is Role.CLERK:
         return "/clerk"
+    if role in (Role.SUPERVISOR, Role.ADMIN):
+        return "/supervisor"
     if role in (Role.EMPLOYER, Role.AGENCY):
         return "/employer"
     return "/"

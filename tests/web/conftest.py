@@ -71,6 +71,13 @@ def people(tmp_path_factory: pytest.TempPathFactory) -> tuple[People, Path, Path
             f"clerk-{d}": {"sub": f"web-{d}", "role": "clerk", "department": d, "region": REGION}
             for d in CLERK_DEPARTMENTS
         },
+        # The city's HR supervisor: her region (长春市) covers the clerks' county.
+        "supervisor-hr": {
+            "sub": "web-supervisor",
+            "role": "supervisor",
+            "department": "hr",
+            "region": REGION[:4] + "00",
+        },
     }
     minted = {
         user: mint(private, issuer=DEV_ISSUER, audience=AUDIENCE, claims=c)
