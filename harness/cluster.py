@@ -85,13 +85,16 @@ class Cluster:
             **extra,
         }
 
-    def token(self, claims: dict[str, Any]) -> dict[str, str]:
-        """Headers with a bearer token the run's API accepts."""
+    def mint(self, claims: dict[str, Any]) -> str:
+        """A bearer token the run's API accepts."""
         s = self.settings
-        token = mint(
+        return mint(
             self._private_key, issuer=s.auth_issuer, audience=s.auth_audience, claims=claims
         )
-        return {"Authorization": f"Bearer {token}"}
+
+    def token(self, claims: dict[str, Any]) -> dict[str, str]:
+        """Headers with a bearer token the run's API accepts."""
+        return {"Authorization": f"Bearer {self.mint(claims)}"}
 
     def start_server(self) -> None:
         log = (self.folder / "temporal.log").open("ab")
@@ -133,14 +136,14 @@ class Cluster:
             stderr=subprocess.STDOUT,
         )
 
-    def start_api(self) -> None:
+    def start_api(self, **extra_env: str) -> None:
         log = (self.folder / "api.log").open("ab")
         self.api = subprocess.Popen(  # noqa: S603 - our own module and fixed arguments
             [
                 sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1",
                 "--port", str(self.api_port), "--no-access-log", "--log-level", "warning",
             ],
-            env=self.env(),
+            env=self.env(**extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip

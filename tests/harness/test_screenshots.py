@@ -1,4 +1,5 @@
-"""``make screenshots`` takes each page at each size from the service run as processes."""
+"""``make screenshots`` takes each page at each size from the service run as processes, with
+people signed in and made-up cases to show."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 async def test_each_shot_at_each_size(tmp_path: Path) -> None:
-    shots = (Shot("guide", "/guide"), Shot("guide-large", "/guide", display="large.high"))
+    shots = (
+        Shot("guide", "/guide"),
+        Shot("guide-large", "/guide", display="large.high"),
+        Shot("retiree", "/my", user="retiree"),
+        Shot("clerk-case", "/clerk/cases/{waiting}", user="clerk-hr"),
+    )
     written = await take(tmp_path, shots)
     assert sorted(p.name for p in written) == sorted(
         f"{shot.name}-{size}.png" for shot in shots for size in SIZES
@@ -28,4 +34,7 @@ async def test_each_shot_at_each_size(tmp_path: Path) -> None:
     assert (tmp_path / "guide-phone.png").read_bytes() != (
         tmp_path / "guide-large-phone.png"
     ).read_bytes()
-    assert {shot.path for shot in SHOTS} == {"/", "/guide"}
+    # Every page of the site is in the README's set.
+    assert {"/", "/guide", "/signin", "/my", "/clerk", "/employer", "/supervisor"} <= {
+        shot.path for shot in SHOTS
+    }

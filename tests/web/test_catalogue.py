@@ -135,6 +135,7 @@ def test_the_keys_built_at_run_time_exist() -> None:
         (ItemStatus, "item_status."),
         (Outcome, "outcome."),
         (Department, "department."),
+        (Department, "department_short."),
         (Role, "role."),
         (Category, "category."),
         (RetirementPath, "path."),
