@@ -1,6 +1,7 @@
 """A supervisor's figures, from the read model: open cases by stage, each department's open,
 overdue and escalated tasks, its on-time rate and handling time in working days over the last
-quarter, late declarations, and the month-by-month trend of cases declared and completed.
+quarter, late declarations, the month-by-month trend of cases declared and completed, and the
+retirees' ratings.
 
 Counts are SQL aggregates; only the handling time reads rows (one per clerk task closed in the
 quarter), because working days follow the official holiday calendar, not arithmetic.
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.queries import region_filter
-from db.models import CaseRow, EscalationRow, TaskRow
+from db.models import CaseRow, EscalationRow, RatingRow, TaskRow
 from domain.months import YearMonth
 from domain.timeline import CHINA_TZ
 from domain.workdays import CalendarNotCovered, WorkingCalendar
@@ -44,6 +45,12 @@ class MonthFigures(BaseModel):
     completed: int
 
 
+class RatingFigures(BaseModel):
+    count: int
+    mean: float | None = Field(description="5 very satisfied … 1 very dissatisfied")
+    by_level: dict[int, int]
+
+
 class Figures(BaseModel):
     region: str
     as_of: date
@@ -54,6 +61,7 @@ class Figures(BaseModel):
     open_escalations: int
     departments: list[DepartmentFigures]
     months: list[MonthFigures]
+    ratings: RatingFigures
 
 
 def _start_of(day: date) -> datetime:
@@ -96,6 +104,22 @@ def figures(db: Session, region: str, today: date, calendar: WorkingCalendar) ->
         open_escalations=escalations,
         departments=_departments(db, region, today, calendar),
         months=_months(db, region, today),
+        ratings=_ratings(db, region),
+    )
+
+
+def _ratings(db: Session, region: str) -> RatingFigures:
+    by_level = dict(
+        db.execute(
+            select(RatingRow.level, func.count())
+            .where(region_filter(RatingRow.region_code, region))
+            .group_by(RatingRow.level)
+        ).all()
+    )
+    count = sum(by_level.values())
+    mean = round(sum(level * n for level, n in by_level.items()) / count, 2) if count else None
+    return RatingFigures(
+        count=count, mean=mean, by_level={n: by_level.get(n, 0) for n in range(5, 0, -1)}
     )
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Mapped, Session
 
 from api.auth import Principal
-from api.schemas import AuditRecord, CaseSummary, EscalationItem, InboxTask, Page
+from api.schemas import AuditRecord, CaseSummary, EscalationItem, InboxTask, Page, Rating
 from contracts.people import Actor, region_prefix
-from db.models import AuditLogRow, CaseRow, EscalationRow, TaskRow
+from db.models import AuditLogRow, CaseRow, EscalationRow, RatingRow, TaskRow
 from domain.idcard import mask
 from domain.workdays import estimate_note
 
@@ -264,3 +264,10 @@ def open_party_tasks(db: Session, case_ids: list[str], assignee: str) -> dict[st
     for case_id, kind in rows:
         found.setdefault(case_id, []).append(kind)
     return found
+
+
+def rating_of(db: Session, case_id: str) -> Rating | None:
+    row = db.get(RatingRow, case_id)
+    if row is None:
+        return None
+    return Rating(case_id=row.case_id, level=row.level, comment=row.comment, at=row.at)

@@ -211,3 +211,15 @@ class PensionEstimateBody(Body):
     deemed_years: Years = Decimal(0)
     account_balance: Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 10)]
     wage_area: Annotated[str, Field(max_length=32)] | None = None
+
+
+class RatingBody(Body):
+    level: Annotated[int, Field(ge=1, le=5, description="5 very satisfied … 1 very dissatisfied")]
+    comment: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")] = ""
+
+
+class Rating(BaseModel):
+    case_id: str
+    level: int
+    comment: str
+    at: datetime

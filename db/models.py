@@ -149,6 +149,19 @@ class EscalationRow(Base):
 # ---- The API's own records ------------------------------------------------------------------
 
 
+class RatingRow(Base):
+    """A retiree's rating of the service once their case completed (好差评): one per case."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_region_code", "region_code"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(REGION)
+    level: Mapped[int] = mapped_column(Integer)  # 5 very satisfied … 1 very dissatisfied
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class ApiRequestRow(Base):
     """An ``Idempotency-Key`` the API has seen: the first request with a key is applied and its
     response kept, so a retry gets the same answer and nothing twice. The row is written before

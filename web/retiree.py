@@ -4,31 +4,54 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
-from api.queries import CaseFilter, search_cases
-from api.schemas import CaseSummary
+from api.auth import Principal
+from api.problems import Problem
+from api.queries import CaseFilter, rating_of, search_cases
+from api.routes.ratings import rate
+from api.schemas import CaseSummary, RatingBody
 from api.workflow_gateway import snapshot_of
 from contracts.people import Role
 from contracts.workflow import Stage
 from domain.timeline import CHINA_TZ
-from web import session
+from web import csrf, session
+from web.clerk import problem_key
 from web.rendering import context_of, refused, render, signin_first
+
+COMMENT_MAX = 500
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/my", response_class=HTMLResponse, response_model=None)
-async def my_case(request: Request, case: str | None = None) -> Response:
-    """The nine items, the timeline, what is expected of whom next, the results. ``case`` picks
-    one of their cases (otherwise the open one, or the last to change)."""
+def _retiree(request: Request) -> Principal | Response:
     who = session.signed_in(request)
     if who is None:
         return signin_first(request)
     if who.role is not Role.INDIVIDUAL or who.person_key is None:
         return refused(request, 403, "signin.title", "my.individuals_only")
+    return who
+
+
+@router.get("/my", response_class=HTMLResponse, response_model=None)
+async def my_case(
+    request: Request,
+    case: str | None = None,
+    notice: Annotated[str | None, Query()] = None,
+    form: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """The nine items, the timeline, what is expected of whom next, the results, and once the
+    case has closed the rating form. ``case`` picks one of their cases (otherwise the open one,
+    or the last to change)."""
+    who = _retiree(request)
+    if isinstance(who, Response):
+        return who
     ctx = context_of(request)
 
     def read() -> list[CaseSummary]:
@@ -44,14 +67,60 @@ async def my_case(request: Request, case: str | None = None) -> Response:
         return refused(request, 404, "errors.not_found_title", "errors.not_found")
     chosen = chosen or _current(cases)
     snapshot = await snapshot_of(ctx, chosen.case_id)
+
+    def read_rating() -> Any:
+        with ctx.read_sessions() as db:
+            return rating_of(db, chosen.case_id)
+
+    rating = await asyncio.to_thread(read_rating) if snapshot.stage.terminal else None
     return render(
         request,
         "my.html",
+        status=status,
         snapshot=snapshot,
         cases=[c for c in cases if c.case_id != chosen.case_id],
         policy=ctx.policy,
         today=datetime.now(CHINA_TZ).date(),
+        rating=rating,
+        notice="rated" if notice == "rated" else None,
+        form={"level": "", "comment": "", "errors": {}} | (form or {}),
+        comment_max=COMMENT_MAX,
     )
+
+
+@router.post("/my/rating", response_model=None)
+async def rating(
+    request: Request,
+    case_id: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    token: Annotated[str | None, Form(alias=csrf.FIELD)] = None,
+) -> Response:
+    """Five levels and a comment, once; sent again (a double click), it changes nothing and
+    says the rating is in."""
+    who = _retiree(request)
+    if isinstance(who, Response):
+        return who
+    if not csrf.valid(request, token):
+        return refused(request, 403, "errors.csrf_title", "errors.csrf")
+    form: dict[str, Any] = {"level": level, "comment": comment, "errors": {}}
+    if level not in {"1", "2", "3", "4", "5"}:
+        form["errors"]["level"] = "rating.error_level"
+    if len(comment) > COMMENT_MAX:
+        form["errors"]["comment"] = "rating.error_comment"
+    if form["errors"]:
+        return await my_case(request, case=case_id, form=form, status=400)
+    try:
+        body = RatingBody(level=int(level), comment=comment)
+        await rate(case_id, body, context_of(request), who)
+    except ValidationError:
+        form["errors"]["comment"] = "clerk.error_reason_characters"
+        return await my_case(request, case=case_id, form=form, status=400)
+    except Problem as problem:
+        if problem.slug != "already-rated":
+            form["errors"]["form"] = problem_key(problem)
+            return await my_case(request, case=case_id, form=form, status=problem.status)
+    return RedirectResponse(f"/my?case={quote(case_id)}&notice=rated", status_code=303)
 
 
 def _current(cases: list[CaseSummary]) -> CaseSummary:

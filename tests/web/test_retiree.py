@@ -129,4 +129,20 @@ async def test_a_retiree_follows_her_case_to_the_pension(
     done = await phone.page.locator("table.items tr.item-done").count()
     assert done >= 5
     assert await phone.axe_violations() == []
+
+    # She rates the service: a level is needed (said beside it), then it is in, once.
+    page = phone.page
+    await page.get_by_role("button", name=t("rating.submit")).click()
+    await page.locator("#level-error").wait_for()
+    assert await page.locator("#level-error").inner_text() == t("rating.error_level")
+    assert await phone.axe_violations() == []
+    await page.get_by_role("radio", name=t("rating.level_4"), exact=True).check()
+    await page.get_by_label(t("rating.comment")).fill("不用来回跑了")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name=t("rating.submit")).click()
+    text = await _text(phone)
+    assert t("rating.thanks") in text
+    assert t("rating.given", level=t("rating.level_4")) in text
+    assert await page.get_by_role("button", name=t("rating.submit")).count() == 0
+    assert await phone.axe_violations() == []
     assert phone.outside == []
