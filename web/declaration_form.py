@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.schemas import DeclareBody
+from contracts.declarations import Declaration
 from contracts.plans import plan_for
 from domain.idcard import InvalidIdNumber, parse_id_number
 from domain.months import YearMonth
@@ -35,7 +36,8 @@ class DeclarationForm:
 
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
-    body: DeclareBody | None = None
+    body: DeclareBody | None = None  # a new declaration, whole
+    declaration: Declaration | None = None  # a resubmission's declaration, whole
 
     def refuse(self, name: str, key: str) -> None:
         self.errors.setdefault(name, key)
@@ -52,24 +54,26 @@ def empty_form() -> DeclarationForm:
     )
 
 
-def read_form(raw: dict[str, str], policy: Policy) -> DeclarationForm:
-    """The form as submitted: its body when whole, else its errors."""
+def _values(raw: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {name: raw.get(name, "").strip() for name in FIELDS}
     values["special"] = [
         {"kind": raw.get(f"special_kind_{n}", ""), "years": raw.get(f"special_years_{n}", "")}
         for n in range(1, SPECIAL_ROWS + 1)
     ]
-    form = DeclarationForm(values)
-    today = datetime.now(CHINA_TZ).date()
-    v = values
+    return values
 
+
+def read_form(raw: dict[str, str], policy: Policy) -> DeclarationForm:
+    """A new declaration as submitted: the person and the declaration; its body when whole."""
+    form = DeclarationForm(_values(raw))
+    v = form.values
     if not v["name"]:
         form.refuse("name", "declare.error_name")
     elif len(v["name"]) > 50:
         form.refuse("name", "declare.error_name_long")
     birth: YearMonth | None = None
     try:
-        parsed = parse_id_number(v["id_number"], today)
+        parsed = parse_id_number(v["id_number"], datetime.now(CHINA_TZ).date())
         v["id_number"] = parsed.number
         birth = YearMonth.of(parsed.birth_date)
     except InvalidIdNumber as exc:
@@ -78,6 +82,54 @@ def read_form(raw: dict[str, str], policy: Policy) -> DeclarationForm:
         form.refuse("category", "declare.error_category")
     if not (len(v["region_code"]) == 6 and v["region_code"].isdigit()):
         form.refuse("region_code", "declare.error_region")
+    declaration = _declaration(form)
+    if form.errors:
+        return form
+    try:
+        form.body = DeclareBody.model_validate(
+            {
+                "person": {
+                    "id_number": v["id_number"],
+                    "name": v["name"],
+                    "category": v["category"],
+                    "region_code": v["region_code"],
+                },
+                "declaration": declaration,
+            }
+        )
+    except ValidationError:
+        form.refuse("form", "declare.error_form")
+        return form
+    assert birth is not None  # noqa: S101 - parsed above, or the form had an error
+    _check_rules(form, birth, Category(v["category"]), form.body.declaration, policy)
+    if form.errors:
+        form.body = None
+    return form
+
+
+def read_resubmission(
+    raw: dict[str, str], policy: Policy, birth: YearMonth, category: Category
+) -> DeclarationForm:
+    """A corrected declaration for a returned case: the person is the case's, so only the
+    declaration is read; ``form.declaration`` when whole."""
+    form = DeclarationForm(_values(raw))
+    declaration = _declaration(form)
+    if form.errors:
+        return form
+    try:
+        checked = Declaration.model_validate(declaration)
+    except ValidationError:
+        form.refuse("form", "declare.error_form")
+        return form
+    _check_rules(form, birth, category, checked, policy)
+    if not form.errors:
+        form.declaration = checked
+    return form
+
+
+def _declaration(form: DeclarationForm) -> dict[str, Any]:
+    """The declaration's part of the form, each field checked."""
+    v = form.values
     if v["path"] not in {p.value for p in RetirementPath}:
         form.refuse("path", "declare.error_path")
     years = _decimal(form, "contribution_years", required=True)
@@ -109,31 +161,21 @@ def read_form(raw: dict[str, str], policy: Policy) -> DeclarationForm:
             "child_birth_date": born.isoformat() if born else None,
             "further_children": v["further_children"] == "true",
         }
-    if form.errors:
-        return form
-    try:
-        form.body = DeclareBody.model_validate(
-            {
-                "person": {
-                    "id_number": v["id_number"],
-                    "name": v["name"],
-                    "category": v["category"],
-                    "region_code": v["region_code"],
-                },
-                "declaration": declaration,
-            }
-        )
-    except ValidationError:
-        form.refuse("form", "declare.error_form")
-        return form
-    assert birth is not None  # noqa: S101 - parsed above, or the form had an error
-    plan = plan_for(birth, Category(v["category"]), form.body.declaration, policy)
+    return declaration
+
+
+def _check_rules(
+    form: DeclarationForm,
+    birth: YearMonth,
+    category: Category,
+    declaration: Declaration,
+    policy: Policy,
+) -> None:
+    """The retirement rules' refusals, each beside the field it concerns."""
+    plan = plan_for(birth, category, declaration, policy)
     for refusal in plan.refusals:
         name, key = rule_message(refusal.rule)
         form.refuse(name, key)
-    if form.errors:
-        form.body = None
-    return form
 
 
 def rule_message(code: str) -> tuple[str, str]:

@@ -8,28 +8,35 @@ import asyncio
 import json
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from api.auth import Principal
 from api.problems import Problem
 from api.queries import CaseFilter, open_party_tasks, search_cases
-from api.routes.cases import declare, initiate, settle
-from api.schemas import InitiateBody, SettleBody
+from api.routes.cases import declare, initiate, resubmit, settle
+from api.schemas import InitiateBody, ResubmitBody, SettleBody
 from api.workflow_gateway import case_facts, may_view, snapshot_of
 from contracts.people import Role
-from contracts.workflow import Assignee, TaskStatus
+from contracts.workflow import Assignee, CaseSnapshot, Outcome, TaskKind, TaskStatus
+from db.models import CaseRow
+from domain.idcard import parse_id_number
+from domain.months import YearMonth
+from domain.timeline import CHINA_TZ
 from web import csrf, session
 from web.clerk import problem_key
-from web.declaration_form import SPECIAL_ROWS, empty_form, read_form
+from web.declaration_form import SPECIAL_ROWS, empty_form, read_form, read_resubmission
 from web.rendering import context_of, refused, render, signin_first
 
 router = APIRouter(include_in_schema=False)
 
-NOTICES = {"declared", "initiated", "settled"}
+NOTICES = {"declared", "initiated", "settled", "resubmitted"}
 NOTE_MAX = 2000
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -60,7 +67,11 @@ async def cases_page(request: Request) -> Response:
     return render(request, "employer_cases.html", page=page, needs=needs, org=who.organisation)
 
 
-def _declare_page(request: Request, form: Any, status: int = 200) -> HTMLResponse:
+def _declare_page(
+    request: Request, form: Any, status: int = 200, *, returned: Any = None
+) -> HTMLResponse:
+    """The declaration form; ``returned``: the case being corrected (its person is fixed, and
+    the clerk's reason for returning it is shown)."""
     policy = context_of(request).policy
     return render(
         request,
@@ -70,6 +81,10 @@ def _declare_page(request: Request, form: Any, status: int = 200) -> HTMLRespons
         key=uuid.uuid4().hex,
         rows=range(1, SPECIAL_ROWS + 1),
         months=policy.timeline.declaration_months_before,
+        returned=returned,
+        action=f"/employer/cases/{returned.case_id}/resubmission"
+        if returned
+        else "/employer/declare",
     )
 
 
@@ -208,3 +223,92 @@ async def settlement(
     if failed is not None:
         return failed
     return RedirectResponse(f"/employer/cases/{case_id}?notice=settled", status_code=303)
+
+
+# ---- Correcting a returned declaration ------------------------------------------------------
+
+
+async def _returned(request: Request, who: Principal, case_id: str) -> Any:
+    """The case with an open correction task for the caller's organisation, or the page to
+    answer instead."""
+    ctx = context_of(request)
+    try:
+        facts = await case_facts(ctx, case_id)
+    except Problem:
+        return refused(request, 404, "errors.not_found_title", "errors.not_found")
+    if not may_view(who, facts):
+        return refused(request, 403, "signin.title", "problem.wrong-organisation")
+    snapshot = await snapshot_of(ctx, case_id)
+    correcting = [
+        t for t in snapshot.tasks if t.status is TaskStatus.OPEN and t.kind is TaskKind.CORRECT
+    ]
+    if not correcting:
+        return refused(request, 409, "errors.action_title", "employer.nothing_to_correct")
+    return snapshot
+
+
+def _return_reason(snapshot: CaseSnapshot) -> str:
+    returns = [d for d in snapshot.decisions if d.outcome is Outcome.RETURN]
+    return (returns[-1].reason or "") if returns else ""
+
+
+@router.get(
+    "/employer/cases/{case_id}/resubmission", response_class=HTMLResponse, response_model=None
+)
+async def resubmission_page(request: Request, case_id: str) -> Response:
+    who = _organisation(request)
+    if isinstance(who, Response):
+        return who
+    snapshot = await _returned(request, who, case_id)
+    if isinstance(snapshot, Response):
+        return snapshot
+    return _declare_page(request, empty_form(), returned=_Returned.of(snapshot))
+
+
+@router.post("/employer/cases/{case_id}/resubmission", response_model=None)
+async def resubmission(request: Request, case_id: str) -> Response:
+    """The corrected declaration, checked as a new one is; sent twice, applied once."""
+    who = _organisation(request)
+    if isinstance(who, Response):
+        return who
+    raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if not csrf.valid(request, raw.get(csrf.FIELD)):
+        return refused(request, 403, "errors.csrf_title", "errors.csrf")
+    snapshot = await _returned(request, who, case_id)
+    if isinstance(snapshot, Response):
+        return snapshot
+    ctx = context_of(request)
+
+    def birth_month() -> YearMonth:
+        with ctx.read_sessions() as db:
+            number = db.scalar(select(CaseRow.id_number).where(CaseRow.case_id == case_id))
+        return YearMonth.of(parse_id_number(number or "", datetime.now(CHINA_TZ).date()).birth_date)
+
+    birth = await asyncio.to_thread(birth_month)
+    form = read_resubmission(raw, ctx.policy, birth, snapshot.category)
+    key = raw.get("key", "")
+    if not _KEY.match(key):
+        form.refuse("form", "clerk.error_form")
+    returned = _Returned.of(snapshot)
+    if form.errors or form.declaration is None:
+        return _declare_page(request, form, status=400, returned=returned)
+    try:
+        await resubmit(case_id, ResubmitBody(declaration=form.declaration), ctx, who, f"page-{key}")
+    except Problem as problem:
+        form.refuse("form", problem_key(problem))
+        return _declare_page(request, form, status=problem.status, returned=returned)
+    return RedirectResponse(f"/employer/cases/{case_id}?notice=resubmitted", status_code=303)
+
+
+@dataclass(frozen=True)
+class _Returned:
+    case_id: str
+    person_name: str
+    id_masked: str
+    reason: str
+
+    @classmethod
+    def of(cls, snapshot: CaseSnapshot) -> _Returned:
+        return cls(
+            snapshot.case_id, snapshot.person_name, snapshot.id_masked, _return_reason(snapshot)
+        )

@@ -14,7 +14,7 @@ import pytest
 
 from domain.idcard import mask
 from harness.department_simulator import DepartmentSimulator
-from tests.api.support import case_of, decide, next_month, wait_stage
+from tests.api.support import case_of, decide, next_month, open_task, wait_stage
 from tests.support.people import REGION, new_id_number
 from tests.web.conftest import People, Visit
 from web.messages import messages
@@ -173,3 +173,47 @@ async def test_an_employer_declares_by_keyboard_and_initiates_from_the_case_page
         snapshot = await case_of(http, who.headers("employer"), case_id)
         assert snapshot["stage"] == "joint-handling"
     assert desktop.outside == []
+
+
+async def test_a_returned_declaration_is_corrected_on_its_page(
+    http: httpx.AsyncClient, people: tuple[People, Path, Path], departments: DepartmentSimulator
+) -> None:
+    who, t = people[0], messages()
+    id_number = new_id_number(1980, 7, female=True)
+    departments.seed(id_number, "蒋玉珍", actual_years=Decimal(16))
+    await _signed_in(http)
+    declared = await http.post(
+        "/employer/declare", data={**await _form(http), **_illness(id_number, "蒋玉珍")}
+    )
+    case_id = declared.headers["location"].split("/")[-1].split("?")[0]
+    await wait_stage(http, who.headers("employer"), case_id, "pre-review")
+    await decide(
+        http, who.headers("clerk-hr"), case_id, "pre-review", "return", reason="鉴定结论页缺失"
+    )
+    await open_task(http, who.headers("employer"), case_id, "correct")
+
+    case_page = await http.get(f"/employer/cases/{case_id}")
+    assert f'href="/employer/cases/{case_id}/resubmission"' in case_page.text
+    page = await http.get(f"/employer/cases/{case_id}/resubmission")
+    assert page.status_code == 200
+    assert t("declare.return_reason", reason="鉴定结论页缺失") in page.text
+    assert 'name="id_number"' not in page.text  # the person is the case's
+    key = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert key is not None
+    form = {"csrf": http.cookies["csrf"], "key": key.group(1)}
+    path = f"/employer/cases/{case_id}/resubmission"
+    corrected = {k: v for k, v in _illness(id_number, "蒋玉珍").items() if k not in (
+        "name", "id_number", "category", "region_code")}  # fmt: skip
+    bad = await http.post(path, data={**form, **corrected, "contribution_years": ""})
+    assert bad.status_code == 400 and t("declare.error_years") in bad.text
+    sent = await http.post(path, data={**form, **corrected})
+    assert (sent.status_code, sent.headers["location"]) == (
+        303,
+        f"/employer/cases/{case_id}?notice=resubmitted",
+    )
+    snapshot = await case_of(http, who.headers("employer"), case_id)
+    assert [d["outcome"] for d in snapshot["decisions"]] == ["return"]
+    open_kinds = [t["kind"] for t in snapshot["tasks"] if t["status"] == "open"]
+    assert open_kinds == ["pre-review"]  # to HR again
+    gone = await http.get(path)
+    assert gone.status_code == 409 and t("employer.nothing_to_correct") in gone.text
