@@ -171,6 +171,29 @@ class DepartmentSimulator:
         fault = Fault(system=system, mode=mode, count=count, seconds=seconds)
         _raise_for(self._admin.put("/faults", content=fault.model_dump_json(), headers=_JSON))
 
+    # ---- the identity platform (simulator/identity.py) ------------------------------------
+
+    @property
+    def identity_url(self) -> str:
+        """The identity platform's issuer (its discovery document is under it)."""
+        return f"{self.url}/identity"
+
+    def register_client(self, client_id: str, redirect_uris: list[str], audience: str) -> None:
+        body = {"redirect_uris": redirect_uris, "audience": audience}
+        url = f"{self.identity_url}/admin/clients/{client_id}"
+        _raise_for(self._admin.put(url, json=body))
+
+    def register_account(self, username: str, password: str, claims: dict[str, Any]) -> None:
+        url = f"{self.identity_url}/admin/accounts/{username}"
+        _raise_for(self._admin.put(url, json={"password": password, "claims": claims}))
+
+    def identity_jwks(self) -> dict[str, Any]:
+        """The platform's public keys, as a service's ``AUTH_JWKS_FILE`` holds them."""
+        response = self._admin.get(f"{self.identity_url}/jwks")
+        _raise_for(response)
+        keys: dict[str, Any] = response.json()
+        return keys
+
     def clear_faults(self) -> None:
         _raise_for(self._admin.delete("/faults"))
 

@@ -86,6 +86,17 @@ class Settings(BaseSettings):
         default=False,
         description="sign tokens for demo users with a local key under var/ (never in production)",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="the identity platform's issuer URL (its discovery document is under it); "
+        "the pages' sign-in then uses OpenID Connect, authorization code with PKCE",
+    )
+    oidc_client_id: str = Field(default="retirement-web", description="this service's client id")
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="the callback URL registered with the platform (default: this service's "
+        "/signin/callback as the request reached it; set it behind a proxy)",
+    )
     dev_signin_file: Path | None = Field(
         default=None,
         description="development only: the demo users' tokens (`var/dev-tokens.json`, written "

@@ -48,6 +48,7 @@ from contracts.workflow import ContributionStatus
 from db.session import make_engine, make_sessionmaker
 from simulator import effects, scenarios
 from simulator.faults import Fault, FaultMode, Faults
+from simulator.identity import identity_app
 from simulator.models import Base
 from simulator.storage import (
     DatabaseHealthCommission,
@@ -351,9 +352,8 @@ def _department_app(sim: Simulator, system: System) -> FastAPI:
     return app
 
 
-def _admin_app(sim: Simulator) -> FastAPI:
-    app = FastAPI(title="department simulator: admin", docs_url=None, redoc_url=None)
-    app.add_exception_handler(RequestValidationError, _bad_request)
+def _admin_check(sim: Simulator) -> Callable[[Request], None]:
+    """The dependency every admin endpoint has: the simulator's admin token."""
 
     def admin(request: Request) -> None:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -363,7 +363,13 @@ def _admin_app(sim: Simulator) -> FastAPI:
         if not secrets.compare_digest(given.encode(), expected.encode()):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "admin token required")
 
-    guarded = [Depends(admin)]
+    return admin
+
+
+def _admin_app(sim: Simulator) -> FastAPI:
+    app = FastAPI(title="department simulator: admin", docs_url=None, redoc_url=None)
+    app.add_exception_handler(RequestValidationError, _bad_request)
+    guarded = [Depends(_admin_check(sim))]
 
     @app.put("/people/{id_number}", status_code=204, dependencies=guarded)
     def put_person(id_number: str, scenario: scenarios.PersonScenario) -> None:
@@ -411,6 +417,8 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     for system in System:
         app.mount(f"/{system}", _department_app(sim, system))
     app.mount("/admin", _admin_app(sim))
+    # The province's identity platform, for signing in to the service's pages (OpenID Connect).
+    app.mount("/identity", identity_app(_admin_check(sim)))
     return app
 
 

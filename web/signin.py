@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.problems import Problem
 from contracts.people import Role
-from web import csrf, session
+from web import csrf, oidc, session
+from web.oidc import SigninFailed
 from web.rendering import context_of, local_path, refused, render
 
 router = APIRouter(include_in_schema=False)
@@ -63,12 +65,35 @@ def _demo(request: Request) -> dict[str, DemoUser] | None:
     return demo_users(path) if path is not None else None
 
 
-@router.get("/signin", response_class=HTMLResponse)
-def signin_page(request: Request, back: Annotated[str, Query(alias="next")] = "") -> HTMLResponse:
+@router.get("/signin", response_class=HTMLResponse, response_model=None)
+async def signin_page(request: Request, back: Annotated[str, Query(alias="next")] = "") -> Response:
+    """Development: a choice of the demo users. Otherwise the identity platform's sign-in."""
     users = _demo(request)
-    if users is None:
-        return refused(request, 503, "signin.title", "signin.not_configured")
-    return render(request, "signin.html", users=users.values(), back=local_path(back or "/"))
+    if users is not None:
+        return render(request, "signin.html", users=users.values(), back=local_path(back or "/"))
+    if context_of(request).settings.oidc_issuer:
+        try:
+            return await oidc.start(request, back or "/")
+        except (SigninFailed, httpx.HTTPError):
+            return refused(request, 503, "signin.title", "signin.platform_unavailable")
+    return refused(request, 503, "signin.title", "signin.not_configured")
+
+
+@router.get("/signin/callback", name="signin_callback", response_model=None)
+async def signin_callback(
+    request: Request, code: str = "", state: str = "", error: str = ""
+) -> Response:
+    """Where the identity platform sends the person back (OpenID Connect)."""
+    if not context_of(request).settings.oidc_issuer:
+        return refused(request, 404, "errors.not_found_title", "errors.not_found")
+    try:
+        who, token, back = await oidc.finish(request, code, state, error)
+    except SigninFailed as failed:
+        return refused(request, 400, "signin.title", failed.key)
+    except httpx.HTTPError:
+        return refused(request, 503, "signin.title", "signin.platform_unavailable")
+    target = back if back not in ("", "/") else landing(who.role)
+    return oidc.signed_in_response(request, who, token, target)
 
 
 @router.post("/signin", response_model=None)

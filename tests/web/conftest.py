@@ -192,7 +192,10 @@ class Visit:
         return found
 
 
-async def visit(browser: Browser, site: str, viewport: ViewportSize) -> Visit:
+async def visit(
+    browser: Browser, site: str, viewport: ViewportSize, *, also: tuple[str, ...] = ()
+) -> Visit:
+    """A tab on ``site``; requests anywhere else but ``also`` are refused and recorded."""
     context = await browser.new_context(base_url=site, locale="zh-CN", viewport=viewport)
     # axe is injected by the browser itself, before any page script: the pages' own
     # Content-Security-Policy allows no script from anywhere but the site.
@@ -200,7 +203,7 @@ async def visit(browser: Browser, site: str, viewport: ViewportSize) -> Visit:
     outside: list[str] = []
 
     async def only_the_site(route: Route) -> None:
-        if route.request.url.startswith(site):
+        if route.request.url.startswith((site, *also)):
             await route.continue_()
         else:
             outside.append(route.request.url)
