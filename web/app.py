@@ -16,7 +16,7 @@ from temporalio.client import Client
 from api.app import create_app as create_api
 from policies import load_policy
 from service.settings import Settings
-from web import clerk, employer, public, retiree, signin, supervisor
+from web import clerk, counter, employer, public, retiree, signin, supervisor
 from web.guide import load_guide
 from web.rendering import STATIC, STATIC_URL, environment
 
@@ -31,7 +31,7 @@ def create_app(
     app = create_api(settings, client=client, sessions=sessions)
     app.state.guide = load_guide(load_policy())
     environment()  # the templates' environment and the catalogue, read now: errors at start-up
-    for pages in (public, signin, retiree, clerk, employer, supervisor):
+    for pages in (public, signin, retiree, clerk, counter, employer, supervisor):
         app.include_router(pages.router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="static")
     return app

@@ -22,7 +22,7 @@ from api.queries import InboxFilter, audit_trail, inbox
 from api.routes.tasks import change_claim, decide
 from api.schemas import DecisionBody
 from api.workflow_gateway import case_facts, may_view, snapshot_of
-from contracts.people import Role
+from contracts.people import Department, Role
 from contracts.workflow import CaseSnapshot, Outcome, Task, TaskKind, TaskStatus
 from domain.timeline import CHINA_TZ
 from web import csrf, session
@@ -34,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 REASON_MAX = 2000
 # What a redirect may ask the next page to say (``?notice=``): nothing else is shown.
-NOTICES = {"claimed", "released", "decided"}
+NOTICES = {"claimed", "released", "decided", "declared", "counter"}
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -203,6 +203,7 @@ async def _case_page(
         staff=who,
         s=snapshot,
         mine=mine,
+        counter_tasks=_counter_tasks(who, snapshot),
         trail=trail,
         today=_today(),
         notice=_notice(notice),
@@ -210,6 +211,18 @@ async def _case_page(
         new_key=uuid.uuid4().hex,
         reason_max=REASON_MAX,
     )
+
+
+def _counter_tasks(who: Principal, snapshot: CaseSnapshot) -> list[Task]:
+    """What an HR clerk may do for the person at the counter: initiate, report a settlement."""
+    if who.role is not Role.CLERK or who.department is not Department.HR:
+        return []
+    return [
+        t
+        for t in snapshot.tasks
+        if t.status is TaskStatus.OPEN
+        and t.kind in (TaskKind.INITIATE, TaskKind.SETTLE_CONTRIBUTIONS)
+    ]
 
 
 def _my_tasks(who: Principal, snapshot: CaseSnapshot) -> list[Task]:

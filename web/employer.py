@@ -82,6 +82,7 @@ def _declare_page(
         rows=range(1, SPECIAL_ROWS + 1),
         months=policy.timeline.declaration_months_before,
         returned=returned,
+        counter=False,
         action=f"/employer/cases/{returned.case_id}/resubmission"
         if returned
         else "/employer/declare",
