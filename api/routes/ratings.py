@@ -24,7 +24,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
     status_code=201,
     response_model=Rating,
     summary="Rate the service once the case has closed (the retiree, once)",
-    responses=problems(401, 403, 404, 409, 413, 422, 503),
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def rate(case_id: CaseIdPath, body: RatingBody, ctx: ContextDep, who: PrincipalDep) -> Rating:
     """409 ``case-open`` before the case closes, ``already-rated`` for a second rating (a

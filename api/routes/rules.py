@@ -38,7 +38,7 @@ class IdNumberView(BaseModel):
     "/id-number",
     response_model=IdNumberView,
     summary="Check an ID number as it is typed (GB 11643)",
-    responses=problems(422),
+    responses=problems(400, 413, 422),
 )
 def check_id_number(body: IdNumberBody) -> IdNumberView:
     """What the number says: birth date, gender, region; or 422 ``invalid-id-number`` whose
