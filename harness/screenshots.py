@@ -53,6 +53,7 @@ SHOTS = (
     Shot("retiree", "/my", user="retiree"),
     Shot("clerk-inbox", "/clerk", user="clerk-hr"),
     Shot("clerk-case", "/clerk/cases/{waiting}", user="clerk-hr"),
+    Shot("counter-declare", "/clerk/counter/declare", user="clerk-hr"),
     Shot("employer-cases", "/employer", user="employer"),
     Shot("employer-declare", "/employer/declare", user="employer"),
     Shot("supervisor", "/supervisor", user="supervisor-hr"),

@@ -166,3 +166,38 @@ async def test_other_departments_and_forged_forms_change_nothing(
     assert snapshot["decisions"] == []
     retiree_view = await http.get("/my")
     assert retiree_view.status_code == 403  # a clerk is not a retiree
+
+
+async def test_a_decision_by_keyboard_alone(
+    desktop: Visit, site: str, people: tuple[People, Path, Path], departments: DepartmentSimulator
+) -> None:
+    """Tab to the outcome, arrows to choose, type the reason, Enter: no mouse."""
+    who, t = people[0], messages()
+    async with httpx.AsyncClient(base_url=site, timeout=30) as http:
+        case_id = await _declared(http, who, departments, "许玉梅")
+        page = desktop.page
+        await _sign_in(desktop, "clerk-hr")
+        await page.goto(f"/clerk/cases/{case_id}")
+        for _ in range(80):
+            await page.keyboard.press("Tab")
+            value = await page.evaluate("document.activeElement.value")
+            if await page.evaluate("document.activeElement.type") == "radio":
+                break
+        else:
+            pytest.fail("no outcome reachable by Tab")
+        assert value == "approve"
+        await page.keyboard.press("ArrowDown")  # reject
+        await page.keyboard.press("ArrowDown")  # return
+        assert await page.evaluate("document.activeElement.value") == "return"
+        await page.keyboard.press("Tab")  # the reason
+        await page.keyboard.type("请补充鉴定结论原件")
+        await page.keyboard.press("Tab")  # at the counter
+        await page.keyboard.press("Tab")  # submit
+        assert await page.evaluate("document.activeElement.textContent") == t("clerk.submit")
+        async with page.expect_navigation():
+            await page.keyboard.press("Enter")
+        assert page.url.endswith("?notice=decided")
+        snapshot = await case_of(http, who.headers("employer"), case_id)
+        assert [(d["outcome"], d["reason"]) for d in snapshot["decisions"]] == [
+            ("return", "请补充鉴定结论原件")
+        ]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from harness.department_simulator import DepartmentSimulator
-from tests.api.support import case_of, decide, next_month, wait_stage
+from tests.api.support import decide, next_month, wait_stage
 from tests.support.people import REGION, new_id_number
 from tests.web.conftest import People, Visit
 from web.messages import messages
@@ -66,8 +66,7 @@ async def test_an_hr_clerk_declares_and_initiates_for_a_person_at_the_counter(
         data={"csrf": http.cookies["csrf"], "key": key.group(1)},
     )
     assert done.status_code == 303
-    snapshot = await case_of(http, employer, case_id)
-    assert snapshot["stage"] == "joint-handling"
+    await wait_stage(http, employer, case_id, "joint-handling")
     audit = await http.get(f"/cases/{case_id}/audit", headers=who.headers("clerk-hr"))
     at_counter = {e["action"] for e in audit.json() if e["at_counter"]}
     assert {"declare", "initiate"} <= at_counter

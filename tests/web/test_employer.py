@@ -14,7 +14,7 @@ import pytest
 
 from domain.idcard import mask
 from harness.department_simulator import DepartmentSimulator
-from tests.api.support import case_of, decide, next_month, open_task, wait_stage
+from tests.api.support import case_of, decide, inbox_task, next_month, open_task, wait_stage
 from tests.support.people import REGION, new_id_number
 from tests.web.conftest import People, Visit
 from web.messages import messages
@@ -170,8 +170,7 @@ async def test_an_employer_declares_by_keyboard_and_initiates_from_the_case_page
         async with page.expect_navigation():
             await page.get_by_role("button", name=t("employer.initiate_submit")).click()
         assert page.url.endswith("?notice=initiated")
-        snapshot = await case_of(http, who.headers("employer"), case_id)
-        assert snapshot["stage"] == "joint-handling"
+        await wait_stage(http, who.headers("employer"), case_id, "joint-handling")
     assert desktop.outside == []
 
 
@@ -211,9 +210,12 @@ async def test_a_returned_declaration_is_corrected_on_its_page(
         303,
         f"/employer/cases/{case_id}?notice=resubmitted",
     )
+    # To HR again: once the household check at pre-review has run, a new pre-review task.
+    await inbox_task(http, who.headers("clerk-hr"), case_id, "pre-review")
     snapshot = await case_of(http, who.headers("employer"), case_id)
     assert [d["outcome"] for d in snapshot["decisions"]] == ["return"]
-    open_kinds = [t["kind"] for t in snapshot["tasks"] if t["status"] == "open"]
-    assert open_kinds == ["pre-review"]  # to HR again
+    assert [(t["kind"], t["status"]) for t in snapshot["tasks"] if t["kind"] == "correct"] == [
+        ("correct", "done")
+    ]
     gone = await http.get(path)
     assert gone.status_code == 409 and t("employer.nothing_to_correct") in gone.text

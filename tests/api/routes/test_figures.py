@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from tests.api.conftest import Api
 from tests.api.support import (
+    Json,
     assert_problem,
     clerk_headers,
     decide,
     declare_case,
     employer_headers,
+    eventually,
     new_org,
     new_region,
 )
@@ -25,7 +27,12 @@ async def test_a_regions_figures_count_its_cases_and_its_clerks_work(api: Api) -
     early, _ = await declare_case(api, employer, region=region, illness=True)
     await declare_case(api, employer, region=region)
     await decide(api.http, clerk_headers(api, "hr", region), early, "pre-review")
-    figures = (await api.http.get("/figures", headers=supervisor)).json()
+
+    async def counted() -> Json | None:
+        now: Json = (await api.http.get("/figures", headers=supervisor)).json()
+        return now if any(d["closed_in_quarter"] for d in now["departments"]) else None
+
+    figures = await eventually(counted, what="the decided task counted")
     assert figures["open_cases"] == 2
     assert figures["late_declarations"] == 1  # the early retirement declared for next month
     hr = next(d for d in figures["departments"] if d["department"] == "hr")
