@@ -377,6 +377,10 @@ class CaseSnapshot(Model):
     fund: FundResult | None = None
     closed_reason: Text | None = None
     version: int
+    declaration: Declaration | None = Field(
+        default=None,
+        description="what was declared (the latest, after a correction): what the clerks review",
+    )
 
     def status(self) -> CaseStatus:
         """The short form an update answers with."""

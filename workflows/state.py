@@ -253,6 +253,7 @@ class State:
             person_name=self.person.name,
             id_masked=mask(self.person.id_number),
             category=self.category,
+            declaration=self.declaration,
             deadlines=Deadlines(
                 retirement_month=tl.retirement_month,
                 statutory_month=self.plan.statutory.retirement_month,

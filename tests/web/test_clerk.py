@@ -75,6 +75,9 @@ async def test_a_clerk_claims_opens_and_decides_from_the_inbox(
 
         await page.locator("table.inbox tr", has_text="钱桂芝").get_by_role("link").click()
         await page.wait_for_url(f"**/clerk/cases/{case_id}")
+        declared = await page.locator("section", has_text=t("clerk.declaration_title")).inner_text()
+        assert t("path.illness") in declared and t("appraisal.complete-loss") in declared
+        assert t("clerk.years_value", actual="16", deemed="0") in declared
         form = page.locator("form.decision")
         text = await form.inner_text()
         for outcome in ("approve", "reject", "return"):

@@ -52,6 +52,7 @@ DERIVED_IN_SNAPSHOT = {
     "id_masked",
     "category",
     "deadlines",
+    "declaration",  # the state's own, shown as it is
 }
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=CHINA_TZ)
 
