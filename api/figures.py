@@ -45,6 +45,12 @@ class MonthFigures(BaseModel):
     completed: int
 
 
+class RegionFigures(BaseModel):
+    region_code: str
+    open_cases: int
+    overdue_cases: int
+
+
 class RatingFigures(BaseModel):
     count: int
     mean: float | None = Field(description="5 very satisfied … 1 very dissatisfied")
@@ -56,6 +62,7 @@ class Figures(BaseModel):
     as_of: date
     open_cases: int
     open_by_stage: dict[str, int]
+    by_region: list[RegionFigures] = Field(description="open cases by the county they are in")
     overdue_cases: int
     late_declarations: int = Field(description="open cases declared after their T-6 deadline")
     open_escalations: int
@@ -77,6 +84,15 @@ def figures(db: Session, region: str, today: date, calendar: WorkingCalendar) ->
         ).all()
     )
     overdue = db.scalar(select(func.count()).where(in_region, open_case, CaseRow.overdue)) or 0
+    by_region = [
+        RegionFigures(region_code=code, open_cases=n, overdue_cases=late)
+        for code, n, late in db.execute(
+            select(CaseRow.region_code, func.count(), func.count().filter(CaseRow.overdue))
+            .where(in_region, open_case)
+            .group_by(CaseRow.region_code)
+            .order_by(CaseRow.region_code)
+        ).all()
+    ]
     late = (
         db.scalar(
             select(func.count()).where(
@@ -99,6 +115,7 @@ def figures(db: Session, region: str, today: date, calendar: WorkingCalendar) ->
         as_of=today,
         open_cases=sum(by_stage.values()),
         open_by_stage=by_stage,
+        by_region=by_region,
         overdue_cases=overdue,
         late_declarations=late,
         open_escalations=escalations,

@@ -39,6 +39,9 @@ async def test_a_regions_figures_count_its_cases_and_its_clerks_work(api: Api) -
     assert (hr["open_tasks"], hr["closed_in_quarter"], hr["on_time_in_quarter"]) == (1, 1, 1)
     assert hr["on_time_rate"] == 1.0
     assert figures["months"][-1]["declared"] == 2
+    assert figures["by_region"] == [
+        {"region_code": region, "open_cases": 2, "overdue_cases": figures["overdue_cases"]}
+    ]
 
 
 async def test_figures_are_for_supervisors_of_the_region(api: Api) -> None:
