@@ -6,7 +6,6 @@ action as made at the counter; the person's case shows it."""
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from typing import Annotated, Any
 
@@ -27,7 +26,6 @@ from web.rendering import context_of, refused, render, signin_first
 
 router = APIRouter(include_in_schema=False)
 
-_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _ORGANISATION: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
@@ -87,7 +85,7 @@ async def declare_form(request: Request) -> Response:
             _ORGANISATION.validate_python(organisation)
         except ValidationError:
             form.refuse("organisation", "counter.error_organisation")
-    if not _KEY.match(raw.get("key", "")):
+    if not csrf.form_key_ok(raw.get("key", "")):
         form.refuse("form", "clerk.error_form")
     if form.errors or form.body is None:
         form.body = None
@@ -108,7 +106,7 @@ async def _act(request: Request, case_id: str, token: str | None, key: str, act:
         return who
     if not csrf.valid(request, token):
         return refused(request, 403, "errors.csrf_title", "errors.csrf")
-    if not _KEY.match(key):
+    if not csrf.form_key_ok(key):
         return refused(request, 400, "errors.bad_input_title", "clerk.error_form")
     try:
         await act(who, f"counter-{key}")

@@ -5,6 +5,7 @@ another site's page can neither send it nor read it)."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 from fastapi import Request, Response
@@ -42,3 +43,12 @@ def valid(request: Request, submitted: str | None) -> bool:
 
 def _well_formed(token: str) -> bool:
     return 32 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
+
+
+# Every form that acts carries a fresh key (rendered with the form), sent to the API as the
+# request's idempotency key: a form sent twice (a double click, a reload) is applied once.
+_FORM_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,90}$")
+
+
+def form_key_ok(key: str) -> bool:
+    return _FORM_KEY.match(key) is not None

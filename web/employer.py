@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +37,6 @@ router = APIRouter(include_in_schema=False)
 
 NOTICES = {"declared", "initiated", "settled", "resubmitted"}
 NOTE_MAX = 2000
-_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 def _organisation(request: Request) -> Principal | Response:
@@ -110,7 +108,7 @@ async def declare_form(request: Request) -> Response:
     ctx = context_of(request)
     form = read_form(raw, ctx.policy)
     key = raw.get("key", "")
-    if not _KEY.match(key):
+    if not csrf.form_key_ok(key):
         form.refuse("form", "clerk.error_form")
     if form.errors or form.body is None:
         return _declare_page(request, form, status=400)
@@ -174,7 +172,7 @@ async def _acted(
         return who
     if not csrf.valid(request, token):
         return refused(request, 403, "errors.csrf_title", "errors.csrf")
-    if not _KEY.match(key):
+    if not csrf.form_key_ok(key):
         return await case_page(request, case_id, error="clerk.error_form", status=400)
     try:
         await act(who, f"page-{key}")
@@ -288,7 +286,7 @@ async def resubmission(request: Request, case_id: str) -> Response:
     birth = await asyncio.to_thread(birth_month)
     form = read_resubmission(raw, ctx.policy, birth, snapshot.category)
     key = raw.get("key", "")
-    if not _KEY.match(key):
+    if not csrf.form_key_ok(key):
         form.refuse("form", "clerk.error_form")
     returned = _Returned.of(snapshot)
     if form.errors or form.declaration is None:
