@@ -20,13 +20,20 @@ from api.problems import Problem
 from api.queries import InboxFilter, audit_trail, inbox
 from api.routes.tasks import change_claim, decide
 from api.schemas import DecisionBody
-from api.workflow_gateway import case_facts, may_view, snapshot_of
 from contracts.people import Department, Role
 from contracts.workflow import CaseSnapshot, Outcome, Task, TaskKind, TaskStatus
 from domain.timeline import CHINA_TZ
 from web import csrf, session
-from web.messages import messages
-from web.rendering import context_of, local_path, refused, render, signin_first
+from web.rendering import (
+    context_of,
+    local_path,
+    problem_key,
+    problem_page,
+    refused,
+    render,
+    signin_first,
+    viewable_case,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,7 +122,7 @@ async def _claim_form(
             "claim" if claim else "release",
         )
     except Problem as problem:
-        return _problem_page(request, problem)
+        return problem_page(request, problem)
     target = local_path(back).split("?")[0]
     notice = "claimed" if claim else "released"
     return RedirectResponse(f"{target}?notice={notice}", status_code=303)
@@ -143,22 +150,6 @@ async def release(
     return await _claim_form(request, case_id, task_id, back, token, claim=False)
 
 
-def _problem_page(request: Request, problem: Problem) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        status=problem.status,
-        title_key="errors.action_title",
-        message_key=problem_key(problem),
-    )
-
-
-def problem_key(problem: Problem) -> str:
-    """The catalogue's words for a refusal the API made (``problem.<slug>``)."""
-    key = f"problem.{problem.slug}"
-    return key if key in messages().known_keys() else "problem.other"
-
-
 # ---- A case, and deciding its tasks --------------------------------------------------------
 
 
@@ -171,14 +162,10 @@ async def _case_page(
     notice: str | None = None,
     form: dict[str, Any] | None = None,
 ) -> Response:
+    snapshot = await viewable_case(request, who, case_id, "clerk.not_your_case")
+    if isinstance(snapshot, Response):
+        return snapshot
     ctx = context_of(request)
-    try:
-        facts = await case_facts(ctx, case_id)
-    except Problem:
-        return refused(request, 404, "errors.not_found_title", "errors.not_found")
-    if not may_view(who, facts):
-        return refused(request, 403, "signin.title", "clerk.not_your_case")
-    snapshot = await snapshot_of(ctx, case_id)
 
     def read() -> Any:
         with ctx.read_sessions() as db:

@@ -5,7 +5,6 @@ action as made at the counter; the person's case shows it."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
@@ -20,9 +19,16 @@ from api.schemas import InitiateBody, SettleBody
 from contracts.base import Identifier
 from contracts.people import Department, Role
 from web import csrf, session
-from web.clerk import problem_key
 from web.declaration_form import SPECIAL_ROWS, empty_form, read_form
-from web.rendering import context_of, refused, render, signin_first
+from web.rendering import (
+    context_of,
+    created_case_id,
+    problem_key,
+    problem_page,
+    refused,
+    render,
+    signin_first,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,7 +102,7 @@ async def declare_form(request: Request) -> Response:
     except Problem as problem:
         form.refuse("form", problem_key(problem))
         return _page(request, form, status=problem.status)
-    case_id = json.loads(bytes(answer.body))["case_id"]
+    case_id = created_case_id(answer)
     return RedirectResponse(f"/clerk/cases/{case_id}?notice=declared", status_code=303)
 
 
@@ -111,13 +117,7 @@ async def _act(request: Request, case_id: str, token: str | None, key: str, act:
     try:
         await act(who, f"counter-{key}")
     except Problem as problem:
-        return render(
-            request,
-            "error.html",
-            status=problem.status,
-            title_key="errors.action_title",
-            message_key=problem_key(problem),
-        )
+        return problem_page(request, problem)
     except ValidationError:
         return refused(request, 400, "errors.bad_input_title", "clerk.error_form")
     return RedirectResponse(f"/clerk/cases/{case_id}?notice=counter", status_code=303)

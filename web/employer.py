@@ -5,7 +5,6 @@ report a contribution problem settled. Every action goes through the API's own f
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,6 @@ from api.problems import Problem
 from api.queries import CaseFilter, open_party_tasks, search_cases
 from api.routes.cases import declare, initiate, resubmit, settle
 from api.schemas import InitiateBody, ResubmitBody, SettleBody
-from api.workflow_gateway import case_facts, may_view, snapshot_of
 from contracts.people import Role
 from contracts.workflow import Assignee, CaseSnapshot, Outcome, TaskKind, TaskStatus
 from db.models import CaseRow
@@ -29,9 +27,16 @@ from domain.idcard import parse_id_number
 from domain.months import YearMonth
 from domain.timeline import CHINA_TZ
 from web import csrf, session
-from web.clerk import problem_key
 from web.declaration_form import SPECIAL_ROWS, empty_form, read_form, read_resubmission
-from web.rendering import context_of, refused, render, signin_first
+from web.rendering import (
+    context_of,
+    created_case_id,
+    problem_key,
+    refused,
+    render,
+    signin_first,
+    viewable_case,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,13 +122,8 @@ async def declare_form(request: Request) -> Response:
     except Problem as problem:
         form.refuse("form", problem_key(problem))
         return _declare_page(request, form, status=problem.status)
-    case_id = _case_id(answer.body)
+    case_id = created_case_id(answer)
     return RedirectResponse(f"/employer/cases/{case_id}?notice=declared", status_code=303)
-
-
-def _case_id(body: bytes | memoryview) -> str:
-    decoded: dict[str, Any] = json.loads(bytes(body))
-    return str(decoded["case_id"])
 
 
 @router.get("/employer/cases/{case_id}", response_class=HTMLResponse, response_model=None)
@@ -137,14 +137,9 @@ async def case_page(
     who = _organisation(request)
     if isinstance(who, Response):
         return who
-    ctx = context_of(request)
-    try:
-        facts = await case_facts(ctx, case_id)
-    except Problem:
-        return refused(request, 404, "errors.not_found_title", "errors.not_found")
-    if not may_view(who, facts):
-        return refused(request, 403, "signin.title", "problem.wrong-organisation")
-    snapshot = await snapshot_of(ctx, case_id)
+    snapshot = await viewable_case(request, who, case_id, "problem.wrong-organisation")
+    if isinstance(snapshot, Response):
+        return snapshot
     ours = [
         t
         for t in snapshot.tasks
@@ -230,14 +225,9 @@ async def settlement(
 async def _returned(request: Request, who: Principal, case_id: str) -> Any:
     """The case with an open correction task for the caller's organisation, or the page to
     answer instead."""
-    ctx = context_of(request)
-    try:
-        facts = await case_facts(ctx, case_id)
-    except Problem:
-        return refused(request, 404, "errors.not_found_title", "errors.not_found")
-    if not may_view(who, facts):
-        return refused(request, 403, "signin.title", "problem.wrong-organisation")
-    snapshot = await snapshot_of(ctx, case_id)
+    snapshot = await viewable_case(request, who, case_id, "problem.wrong-organisation")
+    if isinstance(snapshot, Response):
+        return snapshot
     correcting = [
         t for t in snapshot.tasks if t.status is TaskStatus.OPEN and t.kind is TaskKind.CORRECT
     ]

@@ -4,16 +4,21 @@ their CSRF token and the headers every page carries."""
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.auth import Principal
 from api.deps import ApiContext
+from api.problems import Problem
+from api.workflow_gateway import case_facts, may_view, snapshot_of
+from contracts.workflow import CaseSnapshot
 from web import csrf
 from web.consequences import consequence
 from web.formatting import FILTERS
@@ -108,3 +113,34 @@ def context_of(request: Request) -> ApiContext:
     """What the API built at start-up: settings, Temporal client, sessions, verifier, policy."""
     ctx: ApiContext = request.app.state.context
     return ctx
+
+
+def problem_key(problem: Problem) -> str:
+    """The catalogue's words for a refusal the API made (``problem.<slug>``)."""
+    key = f"problem.{problem.slug}"
+    return key if key in messages().known_keys() else "problem.other"
+
+
+def problem_page(request: Request, problem: Problem) -> HTMLResponse:
+    """An error page for a refusal the API made, with its status."""
+    return refused(request, problem.status, "errors.action_title", problem_key(problem))
+
+
+async def viewable_case(
+    request: Request, who: Principal, case_id: str, forbidden_key: str
+) -> CaseSnapshot | Response:
+    """The case as the read model has it, if ``who`` may see it; else the page to answer with
+    (404 for no such case, 403 with ``forbidden_key``)."""
+    ctx = context_of(request)
+    try:
+        facts = await case_facts(ctx, case_id)
+    except Problem:
+        return refused(request, 404, "errors.not_found_title", "errors.not_found")
+    if not may_view(who, facts):
+        return refused(request, 403, "signin.title", forbidden_key)
+    return await snapshot_of(ctx, case_id)
+
+
+def created_case_id(answer: JSONResponse) -> str:
+    """The case id in the API's answer to a declaration."""
+    return str(json.loads(bytes(answer.body))["case_id"])

@@ -21,8 +21,7 @@ from contracts.people import Role
 from contracts.workflow import Stage
 from domain.timeline import CHINA_TZ
 from web import csrf, session
-from web.clerk import problem_key
-from web.rendering import context_of, refused, render, signin_first
+from web.rendering import context_of, problem_key, refused, render, signin_first
 
 COMMENT_MAX = 500
 

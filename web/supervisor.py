@@ -22,9 +22,8 @@ from contracts.base import Identifier
 from contracts.people import Role
 from domain.timeline import CHINA_TZ, working_calendar
 from web import csrf, session
-from web.clerk import problem_key
 from web.messages import messages
-from web.rendering import context_of, refused, render, signin_first
+from web.rendering import context_of, problem_key, refused, render, signin_first
 
 router = APIRouter(include_in_schema=False)
 
