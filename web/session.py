@@ -13,15 +13,21 @@ COOKIE = "session"
 
 
 def signed_in(request: Request) -> Principal | None:
-    """The caller, or None (no cookie, or a token no longer valid: expired, another issuer)."""
+    """The caller, or None (no cookie, or a token no longer valid: expired, another issuer).
+    Verified once per request: the route and the page it renders both ask."""
+    if hasattr(request.state, "principal"):
+        known: Principal | None = request.state.principal
+        return known
     token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    ctx: ApiContext = request.app.state.context
-    try:
-        return ctx.verifier.verify(token)
-    except Problem:
-        return None
+    who = None
+    if token:
+        ctx: ApiContext = request.app.state.context
+        try:
+            who = ctx.verifier.verify(token)
+        except Problem:
+            who = None
+    request.state.principal = who
+    return who
 
 
 def remember(request: Request, response: Response, token: str) -> None:
