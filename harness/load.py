@@ -52,7 +52,7 @@ from db.models import CaseRow
 from db.session import make_engine, make_sessionmaker
 from harness.cluster import Cluster, run_stoppable
 from harness.exactly_once import Verdict, verdict
-from harness.people import early_retirees
+from harness.people import declare_body, early_retirees
 from harness.scratch import scratch_database
 from service.temporal import connect
 from workflows.case import RetirementCase
@@ -262,15 +262,7 @@ async def _declare_everyone(
     gate = asyncio.Semaphore(40)
 
     async def declare(person: Person, declaration: Declaration) -> None:
-        body = {
-            "person": {
-                "id_number": person.id_number,
-                "name": person.name,
-                "category": person.category.value,
-                "region_code": person.region_code,
-            },
-            "declaration": declaration.model_dump(mode="json", exclude_none=True),
-        }
+        body = declare_body(person, declaration)
         key = f"declare-{person.id_number[-8:]}"
         async with gate:
             first, second, retry = await asyncio.gather(

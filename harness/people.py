@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from contracts.declarations import Declaration
 from contracts.people import Person
@@ -63,3 +64,16 @@ def early_retirees(
         )
         for n in range(count)
     ]
+
+
+def declare_body(person: Person, declaration: Declaration) -> dict[str, Any]:
+    """The ``POST /cases`` body an employer sends for ``person`` (as JSON)."""
+    return {
+        "person": {
+            "id_number": person.id_number,
+            "name": person.name,
+            "category": person.category.value,
+            "region_code": person.region_code,
+        },
+        "declaration": declaration.model_dump(mode="json", exclude_none=True),
+    }

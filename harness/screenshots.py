@@ -25,7 +25,7 @@ from playwright.async_api import ViewportSize, async_playwright
 
 from harness.browser import launch
 from harness.cluster import Cluster, run_stoppable
-from harness.people import REGION, early_retiree
+from harness.people import REGION, declare_body, early_retiree
 from harness.scratch import sqlite_database
 
 OUT = Path("docs") / "screenshots"
@@ -82,16 +82,7 @@ async def _declare(http: httpx.AsyncClient, cluster: Cluster, serial: int, emplo
     cluster.departments.seed(
         person.id_number, person.name, actual_years=Decimal(16), fund_balance=Decimal("52000")
     )
-    body = {
-        "person": {
-            "id_number": person.id_number,
-            "name": person.name,
-            "category": person.category.value,
-            "region_code": person.region_code,
-        },
-        "declaration": json.loads(declaration.model_dump_json()),
-    }
-    answer = await http.post("/cases", json=body, headers=employer)
+    answer = await http.post("/cases", json=declare_body(person, declaration), headers=employer)
     answer.raise_for_status()
     case_id: str = answer.json()["case_id"]
     return case_id
