@@ -171,14 +171,21 @@ class Verdict:
 
     @property
     def clean(self) -> bool:
-        return (
-            self.decisions.doubled == 0
-            and self.decisions.unaudited == 0
-            and self.effects.duplicates == 0
-            and self.notices_lost_or_extra == 0
-            and not self.drift
-            and self.replay.ok
-        )
+        return not self.shortfalls
+
+    @property
+    def shortfalls(self) -> list[str]:
+        """Each check the run's end fails, in words."""
+        counts = {
+            "decisions doubled": self.decisions.doubled,
+            "decisions unaudited": self.decisions.unaudited,
+            "side effects duplicated": self.effects.duplicates,
+            "notices lost or extra": self.notices_lost_or_extra,
+        }
+        found = [f"{name}: {n}" for name, n in counts.items() if n]
+        found += [f"drift: {line}" for line in self.drift]
+        found += [f"replay {f.workflow_id}: {f.message}" for f in self.replay.failures]
+        return found
 
 
 async def verdict(

@@ -91,18 +91,25 @@ class LoadFigures:
 
     @property
     def ok(self) -> bool:
-        return (
-            not self.failures
-            and self.server_errors == 0
-            and self.transport_errors == 0
-            and self.retry_mismatches == 0
-            and self.workflows == self.cases
-            and self.people_with_two_cases == 0
-            and self.completed == self.cases
-            and self.lost_decisions == 0
-            and self.verdict is not None
-            and self.verdict.clean
-        )
+        return not self.failures and not self.shortfalls
+
+    @property
+    def shortfalls(self) -> list[str]:
+        """Each check the figures fail, in words (the run adds them to ``failures``, so a failed
+        run says why without a reader digging through the report)."""
+        checks = {
+            "server errors": (self.server_errors, 0),
+            "transport errors": (self.transport_errors, 0),
+            "retries answered differently": (self.retry_mismatches, 0),
+            "case workflows": (self.workflows, self.cases),
+            "people with two cases": (self.people_with_two_cases, 0),
+            "cases completed": (self.completed, self.cases),
+            "decisions lost": (self.lost_decisions, 0),
+        }
+        found = [
+            f"{name}: {got}, not {want}" for name, (got, want) in checks.items() if got != want
+        ]
+        return found + (["no verdict"] if self.verdict is None else self.verdict.shortfalls)
 
     def report(self) -> Json:
         """The figures as JSON. (``dataclasses.asdict`` would turn each Counter into a Counter
@@ -198,6 +205,7 @@ async def run(
                 cluster.stop()
                 engine.dispose()
             if not figures.ok:
+                figures.failures.extend(figures.shortfalls)
                 kept = cluster.keep_logs(Path("var") / "load-logs")
                 figures.failures.append(f"the processes' logs are in {kept}")
     figures.seconds = round(time.monotonic() - started_at, 1)

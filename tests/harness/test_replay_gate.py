@@ -3,16 +3,29 @@ replayable one, and fetches every run of a case (without a server here: the fetc
 
 from __future__ import annotations
 
+import time
+import uuid
 from pathlib import Path
 from typing import Any, cast
 
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from harness.binaries import temporal_test_server
 from harness.cluster import KEYS
 from harness.demo_command import demo_data_converter
-from harness.replay_gate import ReplayFailure, fetch_histories, replay_histories, sample
+from harness.replay_gate import (
+    DEADLOCK_MARKS,
+    ReplayFailure,
+    deadlock_detected,
+    fetch_histories,
+    replay_histories,
+    sample,
+)
 from service.settings import Settings
 from service.temporal import data_converter
 
@@ -49,6 +62,65 @@ async def test_a_corpus_history_passes_the_gate(tmp_path: Path) -> None:
     assert report.replayed == 1
     assert report.ok and report.failures == []
     assert not (tmp_path / "run").exists()  # nothing written for a run that passes
+
+
+STALLS: list[float] = []  # seconds the next replays of Stalling block for, one each
+
+
+@workflow.defn(sandboxed=False)  # the stall reads this module's list, which a sandbox would copy
+class Stalling:
+    """Blocks its thread (as a long garbage collection would) when a stall is queued."""
+
+    @workflow.run
+    async def run(self) -> str:
+        if STALLS and workflow.unsafe.is_replaying():
+            time.sleep(STALLS.pop(0))
+        return "done"
+
+
+async def _stalling_history() -> WorkflowHistory:
+    async with (
+        await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=temporal_test_server()
+        ) as env,
+        Worker(env.client, task_queue="stall", workflows=[Stalling]),
+    ):
+        handle = await env.client.start_workflow(
+            Stalling.run, id=f"stall-{uuid.uuid4().hex[:6]}", task_queue="stall"
+        )
+        assert await handle.result() == "done"
+        return await handle.fetch_history()
+
+
+async def test_a_replay_the_deadlock_detector_stopped_is_replayed_again(tmp_path: Path) -> None:
+    history = await _stalling_history()
+    folder = tmp_path / "run"
+    STALLS[:] = [2.1]  # over the SDK's two seconds, once: a busy process, not the history
+    report = await replay_histories(
+        [history], demo_data_converter(), folder=folder, workflows=[Stalling]
+    )
+    assert (report.replayed, report.retried, report.failures) == (1, 1, [])
+    # Stopped every time it is tried (here, the once allowed): a failure, kept like any other.
+    STALLS[:] = [2.1]
+    report = await replay_histories(
+        [history], demo_data_converter(), folder=folder, workflows=[Stalling], timeout_retries=0
+    )
+    [failure] = report.failures
+    assert report.retried == 0 and any(mark in failure.message for mark in DEADLOCK_MARKS)
+    assert failure.history_file == str(folder / f"{history.workflow_id}.json")
+
+
+def test_the_deadlock_detector_is_told_from_a_history_that_does_not_replay() -> None:
+    # As CI's load run printed it (the failure's message encrypted by the payload codec).
+    seen = (
+        "RuntimeError: 4: Workflow activation completion failed: Failure { failure: Some(Failure"
+        ' { message: "Encoded failure", failure_info: Some(ApplicationFailureInfo('
+        'ApplicationFailureInfo { r#type: "_DeadlockError", non_retryable: false }) }) }'
+    )
+    assert deadlock_detected(RuntimeError(seen))
+    assert deadlock_detected(RuntimeError("[TMPRL1101] Potential deadlock detected"))
+    assert not deadlock_detected(RuntimeError("Nondeterminism error: Update not found"))
+    assert not deadlock_detected(None)
 
 
 class _Handle:
