@@ -197,7 +197,8 @@ async def replay_histories(
             report.replayed += 1
             if result.replay_failure is not None:
                 failed.append((result.history, result.replay_failure))
-    for history, failure in failed:
+    for history, first in failed:
+        failure: Exception | None = first
         tries = 0
         while deadlock_detected(failure) and tries < timeout_retries:
             tries += 1
