@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 types: install
-	$(BIN)/mypy domain contracts activities adapters db workflows service api web cli policies simulator \
+	$(BIN)/mypy domain contracts activities adapters db workflows service api web cli policies notifications simulator \
 		harness worker.py tests bench
 
 unit: install browser

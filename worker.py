@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -30,7 +31,7 @@ from temporalio.worker import (
 from activities.health_commission import HealthCommissionActivities, HealthCommissionSystem
 from activities.hr import HrActivities, HrSystem
 from activities.medical_security import MedicalSecurityActivities, MedicalSystem
-from activities.notifications import NotificationActivities, Notifier
+from activities.notifications import Dispatcher, DispatchRequest, NotificationActivities, Notifier
 from activities.policy import load_current_policy
 from activities.provident_fund import ProvidentFundActivities, ProvidentFundSystem
 from activities.public_security import HouseholdRegistry, PublicSecurityActivities
@@ -38,16 +39,22 @@ from activities.read_model import ReadModel, ReadModelActivities
 from activities.social_insurance import SocialInsuranceActivities, SocialInsuranceSystem
 from activities.sweeps import SweepActivities
 from adapters.departments import Platform
+from adapters.platform import DepartmentUnavailable, MalformedAnswer
+from db.contacts import mobile_of
+from db.outbox import Outbox
 from db.read_model import DatabaseReadModel
 from db.session import make_engine, make_sessionmaker
 from db.sweeps import DatabaseOverdue, DatabaseRoster
+from notifications.templates import templates
 from policies import load_policy
 from service.departments import connect_platform
 from service.logs import configure_logging
 from service.schedules import TemporalCaseStarter
 from service.settings import Settings, WorkerRuns, get_settings
-from service.temporal import configure_runtime, connect
+from service.temporal import configure_runtime, connect, payload_codec
 from workflows.case import RetirementCase
+from workflows.dispatch import WORKFLOW_ID as DISPATCH_ID
+from workflows.dispatch import MessageDispatchWorkflow
 from workflows.sweeps import OverdueDigestWorkflow, RosterSweepWorkflow
 
 log = structlog.get_logger("worker")
@@ -65,10 +72,23 @@ class DepartmentSystems:
     health: HealthCommissionSystem
     notifier: Notifier
     read_model: ReadModel
+    dispatcher: Dispatcher | None = None
 
     @classmethod
-    def over(cls, platform: Platform, sessions: sessionmaker[Session]) -> DepartmentSystems:
-        """The departments through the data-sharing platform; the read model in the database."""
+    def over(
+        cls, platform: Platform, sessions: sessionmaker[Session], settings: Settings | None = None
+    ) -> DepartmentSystems:
+        """The departments through the data-sharing platform; the read model and the outbox in
+        the database, its messages sent through the platform's SMS and app channels (mobile
+        numbers unsealed with the key ring of ``settings``, by default the environment's)."""
+        config = settings or get_settings()
+        outbox = Outbox(sessions, templates(), lease=timedelta(seconds=config.outbox_lease))
+        keys = payload_codec(config)
+
+        def mobile(person_key: str) -> str | None:
+            with sessions() as db:
+                return mobile_of(db, person_key, keys)
+
         return cls(
             household=platform.household,
             hr=platform.hr,
@@ -76,9 +96,23 @@ class DepartmentSystems:
             medical=platform.medical,
             provident_fund=platform.provident_fund,
             health=platform.health,
-            notifier=platform.notifier,
+            notifier=outbox,
             read_model=DatabaseReadModel(sessions),
+            dispatcher=Dispatcher(
+                outbox,
+                platform.sms,
+                platform.app_push,
+                mobile,
+                _transient,
+                sms_sign=templates().sms_sign,
+            ),
         )
+
+
+def _transient(exc: Exception) -> bool:
+    """A channel failure worth another try: the channel was unreachable, in trouble, or
+    answered outside its contract (a proxy's error page). A refusal is not."""
+    return isinstance(exc, DepartmentUnavailable | MalformedAnswer)
 
 
 def activities_for(systems: DepartmentSystems) -> Sequence[Callable[..., Any]]:
@@ -92,7 +126,7 @@ def activities_for(systems: DepartmentSystems) -> Sequence[Callable[..., Any]]:
         MedicalSecurityActivities(systems.medical),
         ProvidentFundActivities(systems.provident_fund),
         HealthCommissionActivities(systems.health),
-        NotificationActivities(systems.notifier),
+        NotificationActivities(systems.notifier, systems.dispatcher),
         ReadModelActivities(systems.read_model),
     ]
     found: list[Callable[..., Any]] = [
@@ -150,7 +184,7 @@ def sweep_activities(
 
 STICKY_TIMEOUT = timedelta(seconds=3)
 
-WORKFLOWS = [RetirementCase, RosterSweepWorkflow, OverdueDigestWorkflow]
+WORKFLOWS = [RetirementCase, RosterSweepWorkflow, OverdueDigestWorkflow, MessageDispatchWorkflow]
 
 
 def build_worker(
@@ -231,7 +265,7 @@ async def run(settings: Settings) -> None:
             sessions = make_sessionmaker(engine)
             platform = connect_platform(settings)
             stack.callback(platform.close)
-            systems = DepartmentSystems.over(platform, sessions)
+            systems = DepartmentSystems.over(platform, sessions, settings)
             sweeps = sweep_activities(client, settings, sessions, systems.notifier)
             executor = stack.enter_context(
                 ThreadPoolExecutor(max_workers=settings.activity_threads)
@@ -259,9 +293,23 @@ async def run(settings: Settings) -> None:
             task_queue=settings.temporal_task_queue,
         )
         async with worker:
+            if runs != "activities":
+                await ensure_dispatcher(client, settings.temporal_task_queue)
             await stop.wait()
             log.info("worker draining")
     log.info("worker stopped")
+
+
+async def ensure_dispatcher(client: Client, task_queue: str) -> None:
+    """Start the outbox's ``MessageDispatch`` workflow unless it runs already (one per task
+    queue, by its id: every worker asks, the first one starts it)."""
+    await client.start_workflow(
+        MessageDispatchWorkflow.run,
+        DispatchRequest(),
+        id=f"{DISPATCH_ID}-{task_queue}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
 
 
 def main() -> None:

@@ -93,7 +93,7 @@ class SweepActivities:
                 f"{t.case_id} {t.task_id} due {t.due}{' (estimated)' if t.due_estimated else ''}"
                 for t in items
             ]
-            self._notifier.send(
+            self._notifier.record(
                 Notification(
                     idempotency_key=f"digest:{request.day}:{department}:{region}",
                     case_id="digest",
@@ -102,6 +102,7 @@ class SweepActivities:
                     kind="overdue-digest",
                     subject=f"{len(items)} overdue tasks on {request.day}",
                     body="\n".join(lines)[:2000],
+                    variables={"day": request.day.isoformat(), "count": str(len(items))},
                 )
             )
         return DigestResult(day=request.day, queues=len(by_queue), overdue_tasks=len(tasks))

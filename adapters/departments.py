@@ -19,14 +19,15 @@ from contracts.departments import (
     HouseholdResult,
     MedicalRecord,
     MedicalSwitch,
-    Notification,
     PensionAward,
     PersonQuery,
     PrereviewPush,
+    PushMessage,
     Receipt,
     RetireeSwitch,
     RewardNoticeRecord,
     SettleCommand,
+    SmsMessage,
 )
 from contracts.platform import Effect, EffectPage, Path, System
 from contracts.workflow import ContributionStatus
@@ -114,15 +115,27 @@ class HttpHealthCommission:
         )
 
 
-class HttpNotifier:
-    """The province's SMS and message gateway."""
+class HttpSms:
+    """The province's SMS platform (政务短信平台)."""
 
     def __init__(self, client: PlatformClient) -> None:
         self._client = client
 
-    def send(self, notification: Notification) -> Receipt:
+    def send(self, message: SmsMessage) -> Receipt:
         return self._client.post(
-            Path.MESSAGES, notification, Receipt, idempotency_key=notification.idempotency_key
+            Path.SMS, message, Receipt, idempotency_key=message.idempotency_key
+        )
+
+
+class HttpAppPush:
+    """The 吉事办 app's push service."""
+
+    def __init__(self, client: PlatformClient) -> None:
+        self._client = client
+
+    def push(self, message: PushMessage) -> Receipt:
+        return self._client.post(
+            Path.PUSH, message, Receipt, idempotency_key=message.idempotency_key
         )
 
 
@@ -198,5 +211,9 @@ class Platform:
         return HttpHealthCommission(self.clients[System.HEALTH_COMMISSION])
 
     @property
-    def notifier(self) -> HttpNotifier:
-        return HttpNotifier(self.clients[System.NOTIFIER])
+    def sms(self) -> HttpSms:
+        return HttpSms(self.clients[System.SMS])
+
+    @property
+    def app_push(self) -> HttpAppPush:
+        return HttpAppPush(self.clients[System.APP_PUSH])

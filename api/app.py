@@ -21,11 +21,11 @@ from api.deps import ApiContext
 from api.devauth import ensure_dev_keys
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.problems import Problem, document_problems, install_problem_handlers
-from api.routes import cases, codec, figures, health, ratings, rules, tasks
+from api.routes import cases, codec, figures, health, messages, ratings, rules, tasks
 from db.session import make_engine, make_sessionmaker, read_only
 from policies import load_policy
 from service.settings import Settings, get_settings
-from service.temporal import connect
+from service.temporal import connect, payload_codec
 
 DEV_KEYS = Path("var") / "dev-keys"
 # Swagger UI's files, served by the API itself: the province's network has no internet access,
@@ -130,6 +130,7 @@ def create_app(
             read_sessions=read_sessions,
             verifier=verifier_for(config),
             policy=load_policy(),
+            sealer=payload_codec(config),
         )
         yield
         if engine is not None:
@@ -159,7 +160,7 @@ def create_app(
         """Prometheus text format; aggregate counts only, no personal data."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (cases, ratings, tasks, figures, rules, health, codec):
+    for module in (cases, messages, ratings, tasks, figures, rules, health, codec):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -15,6 +15,7 @@ from api.auth import Principal, TokenVerifier
 from api.problems import Problem
 from contracts.people import Role
 from domain.policy import Policy
+from service.codec import EncryptionCodec
 from service.settings import Settings
 
 
@@ -28,6 +29,7 @@ class ApiContext:
     read_sessions: sessionmaker[Session]  # for reads only: never wait on a writer
     verifier: TokenVerifier
     policy: Policy
+    sealer: EncryptionCodec  # the key ring, for the mobile numbers kept in the database
 
 
 # The dependencies below are ``async`` though they never await: FastAPI runs a plain ``def``

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.base import Identifier, Name, Reason, Ref, RegionCode, Text, Years
 from contracts.declarations import Declaration
 from contracts.workflow import CaseStatus, Outcome
 from domain.policy import Category
+from notifications.contacts import normalise_mobile
 
 T = TypeVar("T")
 
@@ -51,6 +52,17 @@ class NewPerson(Body):
     name: Name
     category: Category
     region_code: RegionCode
+    mobile: Annotated[str, Field(max_length=20, examples=["13812345678"])] | None = Field(
+        default=None,
+        description="the person's mobile number, for the texts that tell them of their case: "
+        "kept encrypted, shown masked (138****5678), never sent to the workflow. 11 digits; "
+        "spaces, dashes and +86 are allowed",
+    )
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else normalise_mobile(value)
 
 
 class DeclareBody(Body):
@@ -223,3 +235,31 @@ class Rating(BaseModel):
     level: int
     comment: str
     at: datetime
+
+
+class DeliveryView(BaseModel):
+    channel: Literal["sms", "app"] = Field(description="the SMS platform, or the 吉事办 app's push")
+    status: Literal["pending", "sent", "failed", "no-contact"] = Field(
+        description="pending: not sent yet, or to be tried again; no-contact: no mobile number "
+        "on record"
+    )
+    attempts: int
+    sent_at: datetime | None
+
+
+class MessageView(BaseModel):
+    id: int
+    to: str = Field(description="individual, organisation, clerk or supervisor")
+    kind: str = Field(description="e.g. reminder, rights-notice, case-completed")
+    title: str
+    text: str
+    at: datetime
+    deliveries: list[DeliveryView]
+
+
+class CaseMessages(BaseModel):
+    case_id: str
+    mobile_masked: str | None = Field(
+        description="the person's mobile number as on record, masked (not shown to employers)"
+    )
+    items: list[MessageView]

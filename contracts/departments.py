@@ -168,8 +168,11 @@ class RewardNoticeRecord(Model):
 
 
 class Notification(Model):
-    """A message to a person or a queue (``clerk``/``supervisor`` recipients are
-    ``department@region`` queues). Sent once per idempotency key."""
+    """A message to a person, an organisation or a queue (``clerk``/``supervisor`` recipients
+    are ``department@region`` queues), recorded once per idempotency key in the outbox and
+    delivered from there (``notifications/``). What people read is the template for ``kind``
+    filled with ``variables`` (``notifications/templates.toml``); ``subject`` and ``body`` are
+    the English summary administrators see in the Temporal UI."""
 
     idempotency_key: IdempotencyKey
     case_id: CaseId
@@ -178,3 +181,28 @@ class Notification(Model):
     kind: Annotated[str, Field(max_length=64)]
     subject: Text
     body: Text = ""
+    variables: dict[Annotated[str, Field(max_length=32)], Text] = Field(
+        default={}, max_length=20, description="the template's blanks, e.g. due and month"
+    )
+
+
+class SmsMessage(Model):
+    """A text to a mobile number through the province's SMS platform. The key is the delivery's
+    own: the platform sends a key once, however often it is posted."""
+
+    idempotency_key: IdempotencyKey
+    case_id: CaseId = Field(description="the business reference the platform keeps with it")
+    mobile: Annotated[str, Field(pattern=r"^1[3-9][0-9]{9}$")]
+    text: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PushMessage(Model):
+    """A notice pushed to a user of the 吉事办 app: a retiree (by their pseudonym, the person
+    key the province's identity platform shares) or an organisation (by its id). Pushed once
+    per key."""
+
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
+    user: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[str, Field(min_length=1, max_length=100)]
+    text: Annotated[str, Field(min_length=1, max_length=2000)]

@@ -56,10 +56,11 @@ class System(StrEnum):
     MEDICAL_SECURITY = "medical-security"
     PROVIDENT_FUND = "provident-fund"
     HEALTH_COMMISSION = "health-commission"
-    NOTIFIER = "notifier"
+    SMS = "sms"  # the province's SMS platform (政务短信平台)
+    APP_PUSH = "app-push"  # the 吉事办 app's push service
 
 
-# The department each system belongs to (the notifier is the province's SMS gateway: no clerk).
+# The department each system belongs to (the SMS platform and the app's push: no clerk).
 DEPARTMENT_OF: dict[System, Department | None] = {
     System.PUBLIC_SECURITY: Department.PUBLIC_SECURITY,
     System.HR: Department.HR,
@@ -67,7 +68,8 @@ DEPARTMENT_OF: dict[System, Department | None] = {
     System.MEDICAL_SECURITY: Department.MEDICAL,
     System.PROVIDENT_FUND: Department.PROVIDENT_FUND,
     System.HEALTH_COMMISSION: Department.HEALTH,
-    System.NOTIFIER: None,
+    System.SMS: None,
+    System.APP_PUSH: None,
 }
 
 
@@ -87,7 +89,8 @@ class Path(StrEnum):
     FUND_ACCOUNT_QUERY = "/v1/accounts/query"
     FUND_WITHDRAWALS = "/v1/withdrawals"
     REWARD_NOTICES = "/v1/reward-notices"
-    MESSAGES = "/v1/messages"
+    SMS = "/v1/sms"
+    PUSH = "/v1/push"
     EFFECTS = "/v1/effects"
 
 

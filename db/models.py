@@ -162,6 +162,66 @@ class RatingRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# ---- Telling people (notifications/) ---------------------------------------------------------
+
+
+class ContactRow(Base):
+    """How to reach a retiree: their mobile number, sealed with the service's key ring
+    (``service.codec.EncryptionCodec.seal``) and kept masked beside it for every screen."""
+
+    __tablename__ = "contacts"
+
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mobile_sealed: Mapped[str] = mapped_column(Text)
+    mobile_masked: Mapped[str] = mapped_column(String(11))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MessageRow(Base):
+    """A message the service sent (the outbox, and each recipient's message list): recorded
+    once per idempotency key, its text rendered from ``notifications/templates.toml``."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_recipient", "recipient_role", "recipient", "id"),
+        Index("ix_messages_case_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    case_id: Mapped[str] = mapped_column(CASE_ID)
+    recipient_role: Mapped[str] = mapped_column(LABEL)
+    recipient: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DeliveryRow(Base):
+    """A message's delivery through one channel (``sms``, ``app``): sent once under ``key``,
+    tried again with backoff while the channel is in trouble. A dispatcher takes a delivery by
+    setting ``leased_until``, so two never send it at once, and one that died lets it go."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", "channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    channel: Mapped[str] = mapped_column(LABEL)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # the channel's idempotency key
+    status: Mapped[str] = mapped_column(LABEL)  # pending, sent, failed, no-contact
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reference: Mapped[str | None] = mapped_column(String(64))  # the channel's receipt
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class ApiRequestRow(Base):
     """An ``Idempotency-Key`` the API has seen: the first request with a key is applied and its
     response kept, so a retry gets the same answer and nothing twice. The row is written before

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client, WorkflowHistory
 
 from contracts.platform import Effect
 from contracts.workflow import CaseSnapshot
-from db.models import AuditLogRow
+from db.models import AuditLogRow, MessageRow
 from harness.replay_gate import ReplayReport, replay_gate, run_name
 from service.reconcile import DepartmentLedger, SideEffects, reconcile, tally_effects
 
@@ -50,6 +50,15 @@ class DecisionAudit:
     applied: int  # decisions in the workflows
     doubled: int  # a task decided twice, or one decision audited twice
     unaudited: int  # applied but missing from the audit log
+
+
+def messages_recorded(sessions: sessionmaker[Session], case_ids: Sequence[str]) -> int:
+    """The outbox's messages of these cases."""
+    with sessions() as db:
+        return sum(
+            db.scalar(select(func.count()).where(MessageRow.case_id.in_(chunk))) or 0
+            for chunk in (case_ids[i : i + 500] for i in range(0, len(case_ids), 500))
+        )
 
 
 def decision_audit(
@@ -158,6 +167,7 @@ class Verdict:
 
     decisions: DecisionAudit
     effects: SideEffects
+    messages: int  # in the outbox, for these cases
     drift: list[str]
     histories: HistoryTally
     replay: ReplayReport  # every case's history replayed; failures kept under var/
@@ -165,9 +175,10 @@ class Verdict:
     @property
     def notices_lost_or_extra(self) -> int:
         """Notices the workflows sent (their completed ``notifications.send`` steps) against the
-        rows stored. How many a case sends depends on the day it runs (a deadline already past
-        sends an escalation), so the histories, not a fixed count, are the measure."""
-        return abs(self.effects.notifications - self.histories.notices_sent)
+        messages in the outbox. How many a case sends depends on the day it runs (a deadline
+        already past sends an escalation), so the histories, not a fixed count, are the measure.
+        (A text or push the channels sent twice is in ``effects.duplicate_notifications``.)"""
+        return abs(self.messages - self.histories.notices_sent)
 
     @property
     def clean(self) -> bool:
@@ -208,6 +219,7 @@ async def verdict(
     return Verdict(
         decisions=decision_audit(sessions, snapshots),
         effects=side_effects(listed),
+        messages=messages_recorded(sessions, [s.case_id for s in snapshots]),
         drift=[f"{d.case_id}: {d.problem}" for d in found],
         histories=tally.result(),
         replay=replay,

@@ -31,10 +31,16 @@ from temporalio.worker import Replayer
 
 from service.temporal import runtime
 from workflows.case import RetirementCase
+from workflows.dispatch import MessageDispatchWorkflow
 from workflows.sweeps import OverdueDigestWorkflow, RosterSweepWorkflow
 
 # Every workflow the worker runs (worker.build_worker), so any history of its task queue replays.
-WORKFLOWS: tuple[type, ...] = (RetirementCase, RosterSweepWorkflow, OverdueDigestWorkflow)
+WORKFLOWS: tuple[type, ...] = (
+    RetirementCase,
+    RosterSweepWorkflow,
+    OverdueDigestWorkflow,
+    MessageDispatchWorkflow,
+)
 FAILURES = Path("var") / "replay-failures"
 FETCHES_IN_FLIGHT = 16
 # How a replay stopped by the SDK's deadlock detector reads: its code in the message, or, when

@@ -75,6 +75,28 @@ class EncryptionCodec(PayloadCodec):
             raise CodecError("the payload was altered or encrypted with another key") from None
         return Payload.FromString(plain)
 
+    def seal(self, text: str, purpose: str) -> str:
+        """``text`` encrypted for a database column: ``<key id>:<base64 nonce and ciphertext>``.
+        ``purpose`` (e.g. ``contact.mobile``) is authenticated with it, so a sealed value
+        cannot be moved to another column and read there."""
+        nonce = os.urandom(NONCE_BYTES)
+        aad = f"{self._current}\x1f{purpose}".encode()
+        sealed = self._ciphers[self._current].encrypt(nonce, text.encode(), aad)
+        return f"{self._current}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def unseal(self, sealed: str, purpose: str) -> str:
+        """The text :meth:`seal` sealed for ``purpose``, under whichever key of the ring."""
+        key_id, _, data = sealed.partition(":")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise CodecError(f"no key {key_id!r} to unseal this value with")
+        raw = base64.b64decode(data)
+        aad = f"{key_id}\x1f{purpose}".encode()
+        try:
+            return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad).decode()
+        except InvalidTag:
+            raise CodecError("the value was altered, or sealed for another purpose") from None
+
 
 def load_keys(text: str) -> dict[str, bytes]:
     """Keys from JSON ``{"<key id>": "<base64 of 32 bytes>", ...}``."""

@@ -89,7 +89,7 @@ from temporalio.worker import Replayer
 from contracts.workflow import Decision, RefusalType
 from db.models import AuditLogRow
 from db.read_model import accept_next_projection
-from service.reconcile import MESSAGE, DepartmentLedger, tally_effects
+from service.reconcile import DepartmentLedger, tally_effects
 from workflows.case import RetirementCase
 
 WORKFLOW_TYPE = "RetirementCase"
@@ -684,5 +684,5 @@ def _doubled(departments: DepartmentLedger, case_id: str) -> dict[str, int]:
     effects = tally_effects(departments.effects(case_id=case_id))
     doubled = dict(effects.duplicate_records)
     if effects.duplicate_notifications:
-        doubled[MESSAGE] = effects.duplicate_notifications
+        doubled["message"] = effects.duplicate_notifications
     return doubled

@@ -48,7 +48,8 @@ class DepartmentLedger(Protocol):
 
 AWARD = "pension-award"
 PAYOUT = "payout"
-MESSAGE = "message"
+SMS, PUSH = "sms", "push"  # what the SMS platform and the app's push recorded
+MESSAGES = (SMS, PUSH)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ class SideEffects:
     duplicate_awards: int
     fund_payouts: int
     duplicate_payouts: int
-    notifications: int
-    duplicate_notifications: int  # the same message to the same person about the same case
+    notifications: int  # texts and pushes the channels sent
+    duplicate_notifications: int  # the same text to the same number (or app user) twice
     duplicate_records: dict[str, int]  # per table, rows beyond one per case (awards, payouts too)
 
     @property
@@ -68,12 +69,12 @@ class SideEffects:
 
 def tally_effects(effects: Iterable[Effect]) -> SideEffects:
     per_case: Counter[tuple[str, str]] = Counter()
-    per_message: Counter[tuple[str, str | None]] = Counter()
+    per_message: Counter[tuple[str, str, str | None]] = Counter()
     kinds: Counter[str] = Counter()
     for effect in effects:
         kinds[effect.kind] += 1
-        if effect.kind == MESSAGE:
-            per_message[(effect.case_id, effect.fingerprint)] += 1
+        if effect.kind in MESSAGES:
+            per_message[(effect.kind, effect.case_id, effect.fingerprint)] += 1
         else:
             per_case[(effect.kind, effect.case_id)] += 1
     extra: Counter[str] = Counter()
@@ -84,7 +85,7 @@ def tally_effects(effects: Iterable[Effect]) -> SideEffects:
         duplicate_awards=extra[AWARD],
         fund_payouts=kinds[PAYOUT],
         duplicate_payouts=extra[PAYOUT],
-        notifications=kinds[MESSAGE],
+        notifications=sum(kinds[kind] for kind in MESSAGES),
         duplicate_notifications=sum(n - 1 for n in per_message.values()),
         duplicate_records={kind: n for kind, n in sorted(extra.items()) if n},
     )

@@ -133,6 +133,13 @@ class Settings(BaseSettings):
     department_timeout: float = Field(
         default=10.0, gt=0, le=25, description="seconds to wait for a department's answer"
     )
+    outbox_lease: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description="seconds a dispatcher holds the deliveries it took: a dispatcher that died "
+        "mid-send lets them go after this (they are posted again under the same keys)",
+    )
     codec_cors_origins: list[str] = Field(
         default=["http://127.0.0.1:8233", "http://localhost:8233"],
         description="Temporal UI origins allowed to call the codec endpoint",

@@ -34,14 +34,15 @@ from contracts.departments import (
     HouseholdResult,
     MedicalRecord,
     MedicalSwitch,
-    Notification,
     PensionAward,
     PersonQuery,
     PrereviewPush,
+    PushMessage,
     Receipt,
     RetireeSwitch,
     RewardNoticeRecord,
     SettleCommand,
+    SmsMessage,
 )
 from contracts.platform import EffectPage, Refusal, System
 from contracts.workflow import ContributionStatus
@@ -55,8 +56,9 @@ from simulator.storage import (
     DatabaseHouseholdRegistry,
     DatabaseHrSystem,
     DatabaseMedicalSystem,
-    DatabaseNotifier,
     DatabaseProvidentFund,
+    DatabasePush,
+    DatabaseSms,
     DatabaseSocialInsurance,
     Refused,
 )
@@ -323,8 +325,10 @@ def _department_app(sim: Simulator, system: System) -> FastAPI:
     elif system is System.HEALTH_COMMISSION:
         health = DatabaseHealthCommission(sim.sessions)
         write(p.REWARD_NOTICES, RewardNoticeRecord, Receipt, health.record_reward_notice)
-    elif system is System.NOTIFIER:
-        write(p.MESSAGES, Notification, Receipt, DatabaseNotifier(sim.sessions).send)
+    elif system is System.SMS:
+        write(p.SMS, SmsMessage, Receipt, DatabaseSms(sim.sessions).send)
+    elif system is System.APP_PUSH:
+        write(p.PUSH, PushMessage, Receipt, DatabasePush(sim.sessions).push)
 
     @app.get(
         p.EFFECTS,

@@ -15,12 +15,13 @@ from simulator.models import (
     FundPayout,
     InsuredStatusChange,
     MedicalStatusChange,
-    NotificationRow,
     PaymentSchedule,
     PensionAwardRow,
     PrereviewReceipt,
+    PushRow,
     RetirementApproval,
     RewardNotice,
+    SmsRow,
 )
 
 # Each system's effect kinds, in the order pages walk them.
@@ -36,7 +37,8 @@ KINDS: dict[System, tuple[tuple[str, Any], ...]] = {
     System.MEDICAL_SECURITY: (("status-change", MedicalStatusChange),),
     System.PROVIDENT_FUND: (("payout", FundPayout),),
     System.HEALTH_COMMISSION: (("reward-notice", RewardNotice),),
-    System.NOTIFIER: (("message", NotificationRow),),
+    System.SMS: (("sms", SmsRow),),
+    System.APP_PUSH: (("push", PushRow),),
 }
 MAX_PAGE = 1000
 
@@ -51,9 +53,9 @@ def _effect(system: System, kind: str, row: Any, scheduled: set[int]) -> Effect:
         amount, reference = row.amount, row.payout_no or reference
     elif isinstance(row, RetirementApproval):
         reference = row.approval_no or reference
-    elif isinstance(row, NotificationRow):
-        text = "\x1f".join([row.recipient, row.kind, row.subject, row.body])
-        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:32]
+    elif isinstance(row, SmsRow | PushRow):
+        to = row.mobile if isinstance(row, SmsRow) else row.user
+        fingerprint = hashlib.sha256(f"{to}\x1f{row.text}".encode()).hexdigest()[:32]
     return Effect(
         id=row.id,
         system=system,

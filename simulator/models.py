@@ -247,21 +247,37 @@ class RewardNotice(CommandRow, Base):
     concerns: Mapped[bool] = mapped_column(Boolean)
 
 
-class NotificationRow(Base):
-    __tablename__ = "notifications"
-    REFERENCE_PREFIX: ClassVar[str] = "NT"
+class _ChannelRow:
+    """A message a channel accepted: sent once per key (``idempotency_key`` is unique)."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    idempotency_key: Mapped[str] = mapped_column(IDEMPOTENCY_KEY, unique=True)
-    case_id: Mapped[str] = mapped_column(CASE_ID, index=True)
-    # Free text in the contract (``Notification``), so unbounded here: a longer value than a
-    # column allows would fail on PostgreSQL and the activity would retry for ever.
-    recipient_role: Mapped[str] = mapped_column(Text)
-    recipient: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(Text)
-    subject: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-3)
+    idempotency_key: Mapped[str] = mapped_column(IDEMPOTENCY_KEY, unique=True, sort_order=-2)
+    case_id: Mapped[str] = mapped_column(CASE_ID, index=True, sort_order=-1)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, sort_order=1)
+
+
+class SmsRow(_ChannelRow, Base):
+    """政务短信平台: a text sent to a mobile number."""
+
+    __tablename__ = "sms_messages"
+    REFERENCE_PREFIX: ClassVar[str] = "SM"
+
+    mobile: Mapped[str] = mapped_column(String(11))
+
+    @property
+    def reference(self) -> str:
+        return reference_for(self.REFERENCE_PREFIX, self.id)
+
+
+class PushRow(_ChannelRow, Base):
+    """吉事办: a notice pushed to an app user."""
+
+    __tablename__ = "push_messages"
+    REFERENCE_PREFIX: ClassVar[str] = "PU"
+
+    user: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
 
     @property
     def reference(self) -> str:

@@ -36,14 +36,15 @@ from contracts.departments import (
     HouseholdResult,
     MedicalRecord,
     MedicalSwitch,
-    Notification,
     PensionAward,
     PersonQuery,
     PrereviewPush,
+    PushMessage,
     Receipt,
     RetireeSwitch,
     RewardNoticeRecord,
     SettleCommand,
+    SmsMessage,
 )
 from contracts.people import Department
 from contracts.workflow import ContributionProblem, ContributionStatus
@@ -60,13 +61,14 @@ from simulator.models import (
     InsuredStatusChange,
     MedicalInsuranceRecord,
     MedicalStatusChange,
-    NotificationRow,
     PaymentSchedule,
     PensionAwardRow,
     PrereviewReceipt,
+    PushRow,
     RetirementApproval,
     RewardNotice,
     ScriptedPerson,
+    SmsRow,
 )
 
 # Refusal reasons (what the clerk's task says) and step names, for the workflow and its tests.
@@ -584,22 +586,35 @@ class DatabaseHealthCommission(_DatabaseSystem):
         return _receipt(*self._record(RewardNotice, command.idempotency_key, build))
 
 
-# ---- Notifications -------------------------------------------------------------------------
+# ---- The channels that reach people -------------------------------------------------------
 
 
-class DatabaseNotifier(_DatabaseSystem):
-    """Keeps every message in ``notifications``: the outbox a mail or SMS sender would read."""
+class DatabaseSms(_DatabaseSystem):
+    """政务短信平台: keeps every text it sends in ``sms_messages``, once per key."""
 
-    def send(self, notification: Notification) -> Receipt:
-        def build(_session: Session) -> NotificationRow:
-            return NotificationRow(
-                idempotency_key=notification.idempotency_key,
-                case_id=notification.case_id,
-                recipient_role=notification.recipient_role,
-                recipient=notification.recipient,
-                kind=notification.kind,
-                subject=notification.subject,
-                body=notification.body,
+    def send(self, message: SmsMessage) -> Receipt:
+        def build(_session: Session) -> SmsRow:
+            return SmsRow(
+                idempotency_key=message.idempotency_key,
+                case_id=message.case_id,
+                mobile=message.mobile,
+                text=message.text,
             )
 
-        return _receipt(*self._record(NotificationRow, notification.idempotency_key, build))
+        return _receipt(*self._record(SmsRow, message.idempotency_key, build))
+
+
+class DatabasePush(_DatabaseSystem):
+    """吉事办 push: keeps every notice it pushes in ``push_messages``, once per key."""
+
+    def push(self, message: PushMessage) -> Receipt:
+        def build(_session: Session) -> PushRow:
+            return PushRow(
+                idempotency_key=message.idempotency_key,
+                case_id=message.case_id,
+                user=message.user,
+                title=message.title,
+                text=message.text,
+            )
+
+        return _receipt(*self._record(PushRow, message.idempotency_key, build))

@@ -103,6 +103,10 @@ class JointHandling:
             f"Your pension is paid from {state.timeline.first_pension_month}. "
             "Progress of every department is on your case page.",
             key="rights-notice",
+            facts={
+                "retirement_month": str(state.plan.retirement_month),
+                "first_pension_month": str(state.timeline.first_pension_month),
+            },
         )
         await asyncio.gather(
             self.social_insurance(),
@@ -289,6 +293,7 @@ class JointHandling:
                 f"Medical insurance: {check.shortfall_years} years short of retiree cover",
                 "Contact the medical security agency to pay the remaining years.",
                 key="medical-shortfall",
+                facts={"shortfall_years": str(check.shortfall_years)},
             )
             state.set_item(item, ItemStatus.DONE, f"shortfall of {check.shortfall_years} years")
         else:

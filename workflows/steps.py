@@ -198,6 +198,8 @@ class Steps:
                 clip(f"{department} refused '{step}' {attempt} times in a row: {reason}", 500),
                 key=f"department-issue:{task.id}",
                 task_id=task.id,
+                kind="department-issue",
+                facts={"attempts": str(attempt)},
             )
         return task
 
@@ -267,8 +269,19 @@ class Steps:
     # ---- telling people ---------------------------------------------------------------------
 
     async def notify(
-        self, role: str, recipient: str, kind: str, subject: str, body: str = "", *, key: str
+        self,
+        role: str,
+        recipient: str,
+        kind: str,
+        subject: str,
+        body: str = "",
+        *,
+        key: str,
+        facts: dict[str, str] | None = None,
     ) -> None:
+        """Record a message in the outbox: people read ``kind``'s template filled with
+        ``facts`` (notifications/templates.toml); ``subject`` and ``body`` are the English
+        summary in the Temporal UI."""
         case_id = self.state.case_id
         with self.state.busy():
             await workflow.execute_activity_method(
@@ -281,26 +294,45 @@ class Steps:
                     kind=kind,
                     subject=subject,
                     body=body,
+                    variables=facts or {},
                 ),
                 start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=DEPARTMENT_RETRY,
                 summary=f"notify {role}: {kind}",
             )
 
-    async def notify_person(self, kind: str, subject: str, body: str = "", *, key: str) -> None:
-        await self.notify("individual", self.state.input.person_key, kind, subject, body, key=key)
+    async def notify_person(
+        self,
+        kind: str,
+        subject: str,
+        body: str = "",
+        *,
+        key: str,
+        facts: dict[str, str] | None = None,
+    ) -> None:
+        await self.notify(
+            "individual", self.state.input.person_key, kind, subject, body, key=key, facts=facts
+        )
 
     async def escalate(
-        self, department: Department, reason: str, *, key: str, task_id: str | None = None
+        self,
+        department: Department,
+        reason: str,
+        *,
+        key: str,
+        task_id: str | None = None,
+        kind: str = "escalation",
+        facts: dict[str, str] | None = None,
     ) -> None:
         """To the department's supervisors in the case's region: on the case, and notified."""
         self.state.add_escalation(department, reason, task_id)
         await self.notify(
             "supervisor",
             f"{department}@{self.state.person.region_code}",
-            "escalation",
+            kind,
             reason,
             key=key,
+            facts={"department": str(department), **(facts or {})},
         )
 
 

@@ -5,7 +5,7 @@ stages for the whole run (``workflows.case``)."""
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from temporalio import workflow
@@ -109,6 +109,7 @@ class Timekeeper:
                     "reminder",
                     f"{timer.milestone} due {timer.due}",
                     key=f"{timer.key}:{recipient}",
+                    facts={"milestone": str(timer.milestone), "due": _iso(timer.due)},
                 )
             state.reminders_sent += 1
             state.event(f"reminder sent: {timer.milestone} due {timer.due}", SYSTEM)
@@ -120,6 +121,7 @@ class Timekeeper:
                     "window-opens",
                     f"The joint application can be initiated until {timer.due}",
                     key=f"{timer.key}:{recipient}",
+                    facts={"due": _iso(timer.due)},
                 )
             state.event("initiation window opened", SYSTEM)
         elif timer.kind is TimerKind.ESCALATION:
@@ -129,6 +131,7 @@ class Timekeeper:
                 MILESTONE_DEPARTMENT[timer.milestone],
                 f"{timer.milestone} was due {timer.due} and is not done",
                 key=timer.key,
+                facts={"what": str(timer.milestone), "due": _iso(timer.due)},
             )
         else:
             assert timer.task_id is not None
@@ -141,6 +144,7 @@ class Timekeeper:
                 f"{', estimated' if task.due_estimated else ''})",
                 key=timer.key,
                 task_id=task.id,
+                facts={"what": str(task.kind), "due": _iso(task.due)},
             )
 
     def _who_must_act(self, milestone: Milestone) -> list[tuple[str, str]]:
@@ -160,3 +164,8 @@ class Timekeeper:
         if not recipients and milestone is Milestone.DECLARATION:
             recipients.append(("organisation", state.person.organisation))
         return sorted(set(recipients))
+
+
+def _iso(day: date | None) -> str:
+    """A due date as a message's fact (every reminder and escalation timer has one)."""
+    return day.isoformat() if day is not None else ""

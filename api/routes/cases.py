@@ -55,6 +55,7 @@ from contracts.workflow import (
     Stage,
     Withdraw,
 )
+from db.contacts import save_mobile
 from domain.idcard import InvalidIdNumber, parse_id_number
 from domain.timeline import CHINA_TZ
 from service.case_start import start_case
@@ -119,6 +120,12 @@ async def declare(
         with ctx.read_sessions() as db:
             return closed_cases(db, person_key(person.id_number, ctx.settings.case_secret))
 
+    def keep_mobile(key: str) -> None:
+        """The number the declaration gave, once it is applied (never into the workflow)."""
+        if body.person.mobile is not None:
+            with ctx.sessions.begin() as db:
+                save_mobile(db, key, body.person.mobile, ctx.sealer)
+
     async def apply() -> tuple[int, Any]:
         generation = 1 + await asyncio.to_thread(closed)
         async with waiting_for_temporal():
@@ -135,6 +142,7 @@ async def declare(
                 search_attributes=ctx.settings.temporal_search_attributes,
             )
         if started.created:
+            await asyncio.to_thread(keep_mobile, started.person_key)
             # Its first workflow task has run once the read model has the case.
             snapshot = await snapshot_of(ctx, started.case_id)
             return 201, CaseCreated(case_id=started.case_id, created=True, status=snapshot.status())
@@ -159,8 +167,10 @@ async def declare(
                 raise
             # This very request started the case, and its first answer did not reach the
             # caller (503 while the case was not projected yet): answer as then.
+            await asyncio.to_thread(keep_mobile, started.person_key)
             snapshot = await snapshot_of(ctx, started.case_id)
             return 201, CaseCreated(case_id=started.case_id, created=True, status=snapshot.status())
+        await asyncio.to_thread(keep_mobile, started.person_key)
         return 200, CaseCreated(case_id=started.case_id, created=False, status=status)
 
     print_ = fingerprint("POST", "/cases", body.model_dump(mode="json"))

@@ -24,7 +24,7 @@ class _Outbox:
     def __init__(self) -> None:
         self.sent: list[Notification] = []
 
-    def send(self, notification: Notification) -> Receipt:
+    def record(self, notification: Notification) -> Receipt:
         self.sent.append(notification)
         return Receipt(reference=f"NT-{len(self.sent):06d}")
 

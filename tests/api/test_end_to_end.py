@@ -10,18 +10,26 @@ they would: the employer on the case's page, each clerk through ``GET /inbox``.
 The clock is real, so the case is one whose initiation window is open today whatever today is:
 early retirement for illness, requested for next month (T). Its declaration is therefore late
 (T-6 has passed) and is flagged so.
+
+The declaration gives the person's mobile number, and the outbox's dispatcher runs: the person
+gets their results by text and in the app, each once, and reads them on their case; neither
+their number nor their ID number is anywhere in the case's Temporal history or in the logs.
 """
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import search
@@ -41,6 +49,7 @@ from simulator.models import (
     PaymentSchedule,
     PensionAwardRow,
     RetirementApproval,
+    SmsRow,
 )
 from tests.api.conftest import REGION, api_settings, bearer
 from tests.api.support import (
@@ -58,11 +67,13 @@ from tests.api.support import (
 from tests.support.people import new_id_number
 from tests.support.served import served
 from web.app import create_app
-from worker import DepartmentSystems, build_worker
+from worker import DepartmentSystems, build_worker, ensure_dispatcher
+from workflows.dispatch import WORKFLOW_ID as DISPATCH_ID
 
 ORGANISATION = "emp-e2e-1"
 NAME = "李秀兰"
 FUND_BALANCE = Decimal("86000.00")
+MOBILE = "13904312288"  # declared as "139 0431 2288"
 
 
 def _count(sessions: sessionmaker[Session], model: Any, case_id: str) -> int:
@@ -75,7 +86,9 @@ async def test_a_case_from_declaration_to_completion_over_http(
     database_url: str,
     signing_key: tuple[Path, Path],
     departments: DepartmentSimulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     private, jwks = signing_key
     target = dev_server.client.service_client.config.target_host
     settings = api_settings(database_url, jwks, search_attributes=True, temporal_address=target)
@@ -98,6 +111,7 @@ async def test_a_case_from_declaration_to_completion_over_http(
         account_balance=Decimal("98000.00"),
         fund_balance=FUND_BALANCE,
     )
+    caplog.clear()  # the test's own seeding above names the person; the service must not
     employer = bearer(private, sub="e2e-officer", role="employer", organisation=ORGANISATION)
     clerks = {
         department: bearer(
@@ -117,7 +131,7 @@ async def test_a_case_from_declaration_to_completion_over_http(
             worker = build_worker(
                 dev_server.client,
                 settings.temporal_task_queue,
-                DepartmentSystems.over(platform, sessions),
+                DepartmentSystems.over(platform, sessions, settings),
                 executor,
             )
             async with (
@@ -129,6 +143,7 @@ async def test_a_case_from_declaration_to_completion_over_http(
             ):
                 health = await http.get("/health")
                 assert health.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+                await ensure_dispatcher(dev_server.client, settings.temporal_task_queue)
                 case_id = await _run_case(http, employer, clerks, id_number)
                 snapshot = await case_of(http, employer, case_id)
                 await _check_audit(http, clerks["hr"], case_id)
@@ -136,6 +151,17 @@ async def test_a_case_from_declaration_to_completion_over_http(
                     make_sessionmaker(department_engine), case_id, id_number, snapshot
                 )
                 await _check_visibility(dev_server, case_id)
+                retiree = bearer(private, sub="e2e-retiree", role="individual", id_number=id_number)
+                await _check_messages(
+                    http, retiree, employer, case_id, make_sessionmaker(department_engine)
+                )
+                dispatch = f"{DISPATCH_ID}-{settings.temporal_task_queue}"
+                await _check_no_personal_data_in_histories(
+                    dev_server, [case_id, dispatch], [id_number, MOBILE]
+                )
+                await dev_server.client.get_workflow_handle(dispatch).terminate("test over")
+        for secret in (id_number, MOBILE):
+            assert secret not in caplog.text
     finally:
         platform.close()
         department_engine.dispose()
@@ -151,6 +177,7 @@ async def _run_case(
     body = declare_body(
         id_number, name=NAME, category="female-worker", declaration=illness_declaration()
     )
+    body["person"]["mobile"] = "139 0431 2288"
     declared = await http.post("/cases", json=body, headers={**employer, "Idempotency-Key": "e2e"})
     assert declared.status_code == 201, declared.text
     case_id: str = declared.json()["case_id"]
@@ -307,3 +334,68 @@ async def _check_visibility(dev_server: WorkflowEnvironment, case_id: str) -> No
     assert attributes.get(search.REGION) == REGION
     assert attributes.get(search.RETIREMENT_MONTH) == next_month()
     assert not attributes.get(search.PENDING_DEPARTMENTS)  # an empty list reads back as unset
+
+
+async def _check_messages(
+    http: httpx.AsyncClient,
+    retiree: dict[str, str],
+    employer: dict[str, str],
+    case_id: str,
+    department_sessions: sessionmaker[Session],
+) -> None:
+    """The person's results reach their phone and app once each, and their case page."""
+
+    async def delivered() -> Json | None:
+        answer = await http.get(f"/cases/{case_id}/messages", headers=retiree)
+        assert answer.status_code == 200, answer.text
+        listed: Json = answer.json()
+        kinds = {m["kind"] for m in listed["items"]}
+        settled = all(d["status"] == "sent" for m in listed["items"] for d in m["deliveries"])
+        return listed if {"rights-notice", "case-completed"} <= kinds and settled else None
+
+    listed = await eventually(delivered, timeout=30, what="the results texted and pushed")
+    assert listed["mobile_masked"] == "139****2288"
+    assert {m["to"] for m in listed["items"]} == {"individual"}
+    [rights] = [m for m in listed["items"] if m["kind"] == "rights-notice"]
+    assert rights["title"] == "退休审批通过（权益告知）"
+    assert f"自{next_month()[:4]}年" in rights["text"]
+    assert {d["channel"] for d in rights["deliveries"]} == {"sms", "app"}
+    # The employer reads its own messages only, and never the person's number.
+    theirs = (await http.get(f"/cases/{case_id}/messages", headers=employer)).json()
+    assert theirs["mobile_masked"] is None
+    assert {m["to"] for m in theirs["items"]} <= {"organisation"}
+    # The SMS platform's own record: one text per message, to the number declared.
+    with department_sessions() as db:
+        texts = db.scalars(select(SmsRow).where(SmsRow.case_id == case_id)).all()
+    assert len(texts) == len(listed["items"])
+    assert {t.mobile for t in texts} == {MOBILE}
+    assert all(t.text.startswith("【吉林人社】") for t in texts)
+    assert sorted(t.text for t in texts) == sorted(
+        f"【吉林人社】{m['text']}" for m in listed["items"]
+    )
+
+
+async def _check_no_personal_data_in_histories(
+    dev_server: WorkflowEnvironment, workflow_ids: list[str], secrets: list[str]
+) -> None:
+    """The histories as the Temporal server keeps them (read without the codec): payloads are
+    ciphertext, and nothing else (ids, search attributes, summaries) carries personal data."""
+    client = dev_server.client
+    for workflow_id in workflow_ids:
+        token = b""
+        raw = b""
+        while True:
+            page = await client.workflow_service.get_workflow_execution_history(
+                GetWorkflowExecutionHistoryRequest(
+                    namespace=client.namespace,
+                    execution=WorkflowExecution(workflow_id=workflow_id),
+                    next_page_token=token,
+                )
+            )
+            raw += page.history.SerializeToString()
+            token = page.next_page_token
+            if not token:
+                break
+        assert raw, workflow_id
+        for secret in secrets:
+            assert secret.encode() not in raw, f"{workflow_id}'s history holds personal data"

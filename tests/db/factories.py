@@ -15,9 +15,11 @@ from contracts.departments import (
     Notification,
     PensionAward,
     PrereviewPush,
+    PushMessage,
     RetireeSwitch,
     RewardNoticeRecord,
     SettleCommand,
+    SmsMessage,
 )
 from contracts.people import Actor, Department, Person, Role
 from contracts.read_model import AuditEntry, Projection
@@ -157,15 +159,26 @@ def reward_notice(number: str, key: str = "case-1:reward") -> RewardNoticeRecord
     )
 
 
-def notification(key: str = "case-1:reminder:1") -> Notification:
-    return Notification(
-        idempotency_key=key,
-        case_id="case-1",
-        recipient_role="employer",
-        recipient=EMPLOYER,
-        kind="declaration-reminder",
-        subject="Please declare the retirement",
-        body="The declaration is due by 2026-05-29.",
+def notification(key: str = "case-1:reminder:1", **changes: Any) -> Notification:
+    fields: dict[str, Any] = {
+        "idempotency_key": key,
+        "case_id": "case-1",
+        "recipient_role": "organisation",
+        "recipient": EMPLOYER,
+        "kind": "reminder",
+        "subject": "declaration due 2026-05-29",
+        "variables": {"milestone": "declaration", "due": "2026-05-29"},
+    }
+    return Notification(**{**fields, **changes})
+
+
+def sms(key: str = "d" * 64, mobile: str = "13812345678") -> SmsMessage:
+    return SmsMessage(idempotency_key=key, case_id="case-1", mobile=mobile, text="【吉林人社】您好")
+
+
+def push(key: str = "e" * 64, user: str = EMPLOYER) -> PushMessage:
+    return PushMessage(
+        idempotency_key=key, case_id="case-1", user=user, title="办理提醒", text="您好"
     )
 
 

@@ -18,6 +18,7 @@ from service.reconcile import SideEffects
 VERDICT = Verdict(
     decisions=DecisionAudit(applied=6, doubled=0, unaudited=0),
     effects=SideEffects(1, 0, 1, 0, 4, 0, {}),
+    messages=4,
     drift=[],
     histories=HistoryTally(
         retries={"a": 2},
@@ -44,7 +45,8 @@ def test_load_figures_print_as_json() -> None:
 def test_a_notice_sent_but_not_stored_fails_the_run() -> None:
     lost = Verdict(
         decisions=VERDICT.decisions,
-        effects=SideEffects(1, 0, 1, 0, 3, 0, {}),
+        effects=VERDICT.effects,
+        messages=3,
         drift=[],
         histories=VERDICT.histories,
         replay=VERDICT.replay,
@@ -62,6 +64,7 @@ def test_a_history_that_does_not_replay_fails_the_run() -> None:
     verdict = Verdict(
         decisions=VERDICT.decisions,
         effects=VERDICT.effects,
+        messages=VERDICT.messages,
         drift=[],
         histories=VERDICT.histories,
         replay=unreplayable,

@@ -19,7 +19,7 @@ from adapters.departments import Platform
 from contracts.identity import case_id
 from contracts.people import Person
 from contracts.sweeps import RosterSweepResult
-from db.models import CaseRow, TaskRow
+from db.models import CaseRow, MessageRow, TaskRow
 from db.session import make_engine, make_sessionmaker
 from db.sweeps import DatabaseRoster, read_roster_csv
 from domain.months import YearMonth
@@ -29,7 +29,6 @@ from domain.timeline import CHINA_TZ
 from harness.department_simulator import DepartmentSimulator
 from service.schedules import OVERDUE_DIGEST, ROSTER_SWEEP, ensure_schedules
 from service.settings import Settings
-from simulator.models import NotificationRow
 from tests.support.people import fixed_id_number
 from worker import DepartmentSystems, build_worker, sweep_activities
 from workflows.sweeps import MONTHS_AHEAD, OverdueDigestWorkflow, RosterSweepWorkflow
@@ -99,8 +98,6 @@ async def test_roster_sweep_and_overdue_digest(
     )
     queue = settings.temporal_task_queue
     systems = DepartmentSystems.over(platform, sessions)
-    department_engine = make_engine(departments.database_url)
-    department_sessions = make_sessionmaker(department_engine)
     sweeps = sweep_activities(client, settings, sessions, systems.notifier)
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
@@ -144,20 +141,19 @@ async def test_roster_sweep_and_overdue_digest(
                         OverdueDigestWorkflow.run, id=f"digest-{uuid.uuid4().hex}", task_queue=queue
                     )
                     assert digest.overdue_tasks >= 1
-                # The SMS gateway's own record of what it sent (the simulator's database).
-                with department_sessions() as db:
+                # In the supervisors' message list once, in Chinese (the outbox).
+                with sessions() as db:
                     sent = db.scalars(
-                        select(NotificationRow).where(
-                            NotificationRow.kind == "overdue-digest",
-                            NotificationRow.recipient == f"hr@{REGION}",
-                            NotificationRow.created_at >= datetime.now(UTC) - timedelta(minutes=5),
+                        select(MessageRow).where(
+                            MessageRow.kind == "overdue-digest",
+                            MessageRow.recipient == f"hr@{REGION}",
+                            MessageRow.created_at >= datetime.now(UTC) - timedelta(minutes=5),
                         )
                     ).all()
                     assert len(sent) == 1
-                    assert cid in sent[0].body
+                    assert "项待办已超过办理期限" in sent[0].text
                 await client.get_workflow_handle(cid).terminate("test over")
     finally:
-        department_engine.dispose()
         engine.dispose()
 
 

@@ -36,7 +36,8 @@ SERVES: dict[System, set[Path]] = {
     System.MEDICAL_SECURITY: {Path.MEDICAL_QUERY, Path.MEDICAL_STATUS_CHANGES},
     System.PROVIDENT_FUND: {Path.FUND_ACCOUNT_QUERY, Path.FUND_WITHDRAWALS},
     System.HEALTH_COMMISSION: {Path.REWARD_NOTICES},
-    System.NOTIFIER: {Path.MESSAGES},
+    System.SMS: {Path.SMS},
+    System.APP_PUSH: {Path.PUSH},
 }
 # The writes: they carry an idempotency key, and the Idempotency-Key header repeats it.
 WRITES = {
@@ -48,7 +49,8 @@ WRITES = {
     Path.MEDICAL_STATUS_CHANGES,
     Path.FUND_WITHDRAWALS,
     Path.REWARD_NOTICES,
-    Path.MESSAGES,
+    Path.SMS,
+    Path.PUSH,
 }
 
 
@@ -177,7 +179,8 @@ CALLS: dict[str, Callable[[Platform], object]] = {
         f.withdrawal(NUMBER)
     ),
     "health.record_reward_notice": lambda p: p.health.record_reward_notice(f.reward_notice(NUMBER)),
-    "notifier.send": lambda p: p.notifier.send(f.notification()),
+    "sms.send": lambda p: p.sms.send(f.sms()),
+    "app_push.push": lambda p: p.app_push.push(f.push()),
 }
 
 

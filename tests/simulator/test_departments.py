@@ -31,12 +31,13 @@ from simulator.models import (
     InsuredStatusChange,
     MedicalInsuranceRecord,
     MedicalStatusChange,
-    NotificationRow,
     PaymentSchedule,
     PensionAwardRow,
     PrereviewReceipt,
+    PushRow,
     RetirementApproval,
     RewardNotice,
+    SmsRow,
 )
 from simulator.storage import Refused
 from tests.db import factories as f
@@ -405,7 +406,7 @@ def test_withdraw_without_an_account_is_a_refusal(sessions: sessionmaker[Session
     assert _count(sessions, FundPayout) == 0
 
 
-# ---- 卫健 and notifications ----------------------------------------------------------------
+# ---- 卫健, SMS and the app ----------------------------------------------------------------------
 
 
 def test_reward_notice_is_recorded(sessions: sessionmaker[Session]) -> None:
@@ -415,17 +416,15 @@ def test_reward_notice_is_recorded(sessions: sessionmaker[Session]) -> None:
         assert session.scalars(select(RewardNotice.concerns)).one() is True
 
 
-def test_notification_is_kept_in_the_outbox(sessions: sessionmaker[Session]) -> None:
-    receipt = d.DatabaseNotifier(sessions).send(f.notification())
+def test_the_sms_platform_and_the_app_keep_what_they_sent(sessions: sessionmaker[Session]) -> None:
+    texted = d.DatabaseSms(sessions).send(f.sms())
+    pushed = d.DatabasePush(sessions).push(f.push())
     with sessions() as session:
-        row = session.scalars(select(NotificationRow)).one()
-        assert receipt.reference == f"NT-{row.id:06d}"
-        assert (row.recipient_role, row.recipient, row.kind) == (
-            "employer",
-            f.EMPLOYER,
-            "declaration-reminder",
-        )
-        assert row.body == "The declaration is due by 2026-05-29."
+        sms = session.scalars(select(SmsRow)).one()
+        push = session.scalars(select(PushRow)).one()
+    assert texted.reference == f"SM-{sms.id:06d}" and pushed.reference == f"PU-{push.id:06d}"
+    assert (sms.mobile, sms.text) == ("13812345678", "【吉林人社】您好")
+    assert (push.user, push.title, push.text) == (f.EMPLOYER, "办理提醒", "您好")
 
 
 # ---- scripted people ----------------------------------------------------------------------

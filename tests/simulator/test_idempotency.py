@@ -30,12 +30,13 @@ from simulator.models import (
     InsuredStatusChange,
     MedicalInsuranceRecord,
     MedicalStatusChange,
-    NotificationRow,
     PaymentSchedule,
     PensionAwardRow,
     PrereviewReceipt,
+    PushRow,
     RetirementApproval,
     RewardNotice,
+    SmsRow,
 )
 from tests.db import factories as f
 from tests.simulator.conftest import seed
@@ -82,9 +83,8 @@ EFFECTS = {
         lambda s: d.DatabaseHealthCommission(s).record_reward_notice(f.reward_notice(ID)),
         (RewardNotice,),
     ),
-    "notification": Effect(
-        lambda s: d.DatabaseNotifier(s).send(f.notification()), (NotificationRow,)
-    ),
+    "sms": Effect(lambda s: d.DatabaseSms(s).send(f.sms()), (SmsRow,)),
+    "push": Effect(lambda s: d.DatabasePush(s).push(f.push()), (PushRow,)),
 }
 
 
@@ -153,12 +153,12 @@ def test_a_repeated_settlement_or_switch_changes_nothing_more(
 
 
 def test_different_keys_are_different_effects(sessions: sessionmaker[Session]) -> None:
-    notifier = d.DatabaseNotifier(sessions)
-    first = notifier.send(f.notification("reminder:1"))
-    second = notifier.send(f.notification("reminder:2"))
+    sms = d.DatabaseSms(sessions)
+    first = sms.send(f.sms("a" * 64))
+    second = sms.send(f.sms("b" * 64))
     assert first.reference != second.reference
     assert not second.duplicate
-    assert _count(sessions, NotificationRow) == 2
+    assert _count(sessions, SmsRow) == 2
 
 
 # ---- Concurrency ---------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_different_keys_are_different_effects(sessions: sessionmaker[Session]) -
 THREADS = 4
 
 
-@pytest.mark.parametrize("name", ["pension-award", "fund-payout", "settlement", "notification"])
+@pytest.mark.parametrize("name", ["pension-award", "fund-payout", "settlement", "sms"])
 def test_concurrent_duplicates_write_one_record(sessions: sessionmaker[Session], name: str) -> None:
     _seed(sessions)
     effect = EFFECTS[name]
@@ -229,7 +229,7 @@ def _wait_until_blocked(sessions: sessionmaker[Session], backend_pid: int) -> No
     pytest.fail("the concurrent call never waited on the idempotency key")
 
 
-@pytest.mark.parametrize("name", ["fund-payout", "notification"])
+@pytest.mark.parametrize("name", ["fund-payout", "sms"])
 def test_losing_the_race_on_the_key_returns_the_winners_receipt(
     sessions: sessionmaker[Session], backend: str, name: str
 ) -> None:
@@ -239,7 +239,7 @@ def test_losing_the_race_on_the_key_returns_the_winners_receipt(
     and the loser reads the winner's row back (the savepoint path). SQLite: the loser's
     transaction (``BEGIN IMMEDIATE``) waits for the winner's to end, then finds its key."""
     _seed(sessions)
-    winner_row: FundPayout | NotificationRow
+    winner_row: FundPayout | SmsRow
     if name == "fund-payout":
         winner_row = FundPayout(
             idempotency_key=f.withdrawal(ID).idempotency_key,
@@ -251,15 +251,9 @@ def test_losing_the_race_on_the_key_returns_the_winners_receipt(
             approved_by="clerk-9",
         )
     else:
-        n = f.notification()
-        winner_row = NotificationRow(
-            idempotency_key=n.idempotency_key,
-            case_id=n.case_id,
-            recipient_role=n.recipient_role,
-            recipient=n.recipient,
-            kind=n.kind,
-            subject=n.subject,
-            body=n.body,
+        n = f.sms()
+        winner_row = SmsRow(
+            idempotency_key=n.idempotency_key, case_id=n.case_id, mobile=n.mobile, text=n.text
         )
     # The statement the loser blocks on, once it has looked for the key and found none.
     blocking = f"INSERT INTO {type(winner_row).__tablename__}"

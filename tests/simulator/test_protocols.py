@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.exceptions import ApplicationError
 
@@ -17,7 +17,7 @@ from activities.errors import DEPARTMENT_REFUSAL
 from activities.health_commission import HealthCommissionActivities, HealthCommissionSystem
 from activities.hr import HrActivities, HrSystem
 from activities.medical_security import MedicalSecurityActivities, MedicalSystem
-from activities.notifications import NotificationActivities, Notifier
+from activities.notifications import AppPush, NotificationActivities, Notifier, Sms
 from activities.provident_fund import ProvidentFundActivities, ProvidentFundSystem
 from activities.public_security import HouseholdRegistry, PublicSecurityActivities
 from activities.read_model import ReadModel, ReadModelActivities
@@ -31,16 +31,19 @@ from contracts.departments import (
 )
 from contracts.people import Department
 from db import models as project
+from db.outbox import Outbox
 from db.read_model import DatabaseReadModel
 from db.session import make_engine, make_sessionmaker
 from harness.department_simulator import DepartmentSimulator
+from notifications.templates import templates
 from simulator.storage import (
     DatabaseHealthCommission,
     DatabaseHouseholdRegistry,
     DatabaseHrSystem,
     DatabaseMedicalSystem,
-    DatabaseNotifier,
     DatabaseProvidentFund,
+    DatabasePush,
+    DatabaseSms,
     DatabaseSocialInsurance,
 )
 from tests.db import factories as f
@@ -55,8 +58,9 @@ def test_the_adapters_implement_every_department_protocol(platform: Platform) ->
     medical: MedicalSystem = platform.medical
     fund: ProvidentFundSystem = platform.provident_fund
     health: HealthCommissionSystem = platform.health
-    notifier: Notifier = platform.notifier
-    assert all([registry, hr, social, medical, fund, health, notifier])
+    sms: Sms = platform.sms
+    app: AppPush = platform.app_push
+    assert all([registry, hr, social, medical, fund, health, sms, app])
 
 
 @pytest.fixture
@@ -73,6 +77,11 @@ def read_model_case(project_engine: Engine) -> Iterator[str]:
     case_id = f"retirement-{uuid.uuid4().hex[:12]}"
     yield case_id
     with project_engine.begin() as connection:
+        messages = select(project.MessageRow.id).where(project.MessageRow.case_id == case_id)
+        connection.execute(
+            delete(project.DeliveryRow).where(project.DeliveryRow.message_id.in_(messages))
+        )
+        connection.execute(delete(project.MessageRow).where(project.MessageRow.case_id == case_id))
         for table in (project.TaskRow, project.EscalationRow, project.AuditLogRow, project.CaseRow):
             connection.execute(delete(table).where(table.case_id == case_id))
 
@@ -86,7 +95,10 @@ def test_every_protocol_has_a_database_implementation(
     medical: MedicalSystem = DatabaseMedicalSystem(sessions)
     fund: ProvidentFundSystem = DatabaseProvidentFund(sessions)
     health: HealthCommissionSystem = DatabaseHealthCommission(sessions)
-    notifier: Notifier = DatabaseNotifier(sessions)
+    sms: Sms = DatabaseSms(sessions)
+    app: AppPush = DatabasePush(sessions)
+    # The outbox is the project's own (its database), the channels the simulator's.
+    notifier: Notifier = Outbox(make_sessionmaker(project_engine), templates())
     read_model: ReadModel = DatabaseReadModel(make_sessionmaker(project_engine))
 
     number = f.id_number(1)
@@ -110,7 +122,10 @@ def test_every_protocol_has_a_database_implementation(
     assert MedicalSecurityActivities(medical).medical_record(query).actual_years > 0
     assert ProvidentFundActivities(fund).account(query).found
     assert HealthCommissionActivities(health).record_reward_notice(f.reward_notice(number))
-    assert NotificationActivities(notifier).send(f.notification()).reference.startswith("NT-")
+    key = f"{read_model_case}:reminder"
+    assert NotificationActivities(notifier).send(f.notification(key)).reference.startswith("MS-")
+    assert sms.send(f.sms(uuid.uuid4().hex)).reference.startswith("SM-")
+    assert app.push(f.push(uuid.uuid4().hex)).reference.startswith("PU-")
     ReadModelActivities(read_model).project(f.projection(f.snapshot(read_model_case)))
 
 

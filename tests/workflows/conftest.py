@@ -212,6 +212,9 @@ async def harness(env: WorkflowEnvironment, policy: Policy) -> AsyncIterator[Har
         worker = build_worker(env.client, task_queue, fakes.systems(), executor)
         async with worker:
             yield Harness(env, fakes, task_queue, policy)
+    # Every message any case of the test sent reads in Chinese: its kind has a template, and
+    # the workflow gave each blank of it (notifications/templates.toml).
+    assert fakes.template_errors == []
 
 
 Waiter = Callable[[], Awaitable[None]]

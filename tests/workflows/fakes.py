@@ -31,6 +31,7 @@ from contracts.departments import (
 from contracts.people import Department
 from contracts.read_model import AuditEntry, Projection
 from contracts.workflow import ContributionProblem, ContributionStatus
+from notifications.templates import templates
 from worker import DepartmentSystems
 
 
@@ -68,6 +69,7 @@ class FakeDepartments:
         # still running while the rest of the case moves on.
         self.holds: dict[str, threading.Event] = {}
         self.notifications: list[Notification] = []
+        self.template_errors: list[str] = []  # messages whose template would not render
         self.prereviews: list[PrereviewPush] = []  # what social insurance received
         self.projections: dict[str, Projection] = {}
         # Each projection carries only the audit entries new since the previous one: keep them
@@ -229,8 +231,13 @@ class FakeDepartments:
         self._enter("record_reward_notice")
         return self._receipt("reward-notice", command.idempotency_key)
 
-    def send(self, notification: Notification) -> Receipt:
-        self._enter("send")
+    def record(self, notification: Notification) -> Receipt:
+        self._enter("record")
+        try:
+            templates().render(notification.kind, notification.variables)
+        except ValueError as exc:  # TemplateError, or a fact that is not a date or month
+            with self._lock:
+                self.template_errors.append(f"{notification.kind}: {exc}")
         receipt = self._receipt("notification", notification.idempotency_key)
         if not receipt.duplicate:
             with self._lock:

@@ -87,7 +87,7 @@ async def test_the_same_refusal_again_counts_and_the_third_goes_to_the_superviso
     [escalation] = snap.escalations
     assert (escalation.department, escalation.task_id) == (SOCIAL, third.id)
     assert "3 times in a row: no contribution record" in escalation.reason
-    sent = [n for n in harness.fakes.notifications if n.kind == "escalation"]
+    sent = [n for n in harness.fakes.notifications if n.kind == "department-issue"]
     assert [n.recipient for n in sent] == ["social-insurance@220102"]
 
     # A clerk can no longer approve (or reject) it: that would only mint the same task again.

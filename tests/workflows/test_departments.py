@@ -45,7 +45,7 @@ async def test_outages_are_retried_until_the_department_answers(harness: Harness
         "medical_record": 1,
         "award_pension": 2,
         "withdraw_and_close": 1,
-        "send": 2,  # the notification service: the window-opens notice
+        "record": 2,  # the notification service: the window-opens notice
     }
     harness.fakes.outages.update(outages)
     handle = await harness.start(retiree, NORMAL)
@@ -74,7 +74,7 @@ async def test_outages_are_retried_until_the_department_answers(harness: Harness
     assert calls["medical_record"] == 1 + 1
     assert calls["award_pension"] == 2 + 1
     assert calls["withdraw_and_close"] == 1 + 1
-    assert calls["send"] == 2 + 3  # window-opens, rights-notice, case-completed
+    assert calls["record"] == 2 + 3  # window-opens, rights-notice, case-completed
     assert all(harness.fakes.outages[name] == 0 for name in outages)
     # ...and nothing was done twice or turned into a clerk's problem.
     assert harness.fakes.count("pension-award") == 1
