@@ -4,8 +4,8 @@ It runs the ``notifications.dispatch`` activity again and again: each run sends 
 minute, heartbeating, and returns. A worker that dies mid-run stops heartbeating, and Temporal
 runs the activity again within ``HEARTBEAT`` on a worker that lives; the deliveries the dead one
 held are taken again when their lease passes (``db.outbox``) and posted under the same keys, so
-nothing is lost and nothing is sent twice. The worker starts it (``worker.ensure_dispatcher``): one per task
-queue, by its fixed id. It continues as new now and then, so its history stays short.
+nothing is lost and nothing is sent twice. The worker starts it (``worker.ensure_dispatcher``):
+one per task queue, by its fixed id. It continues as new now and then, so its history stays short.
 """
 
 from __future__ import annotations
