@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,8 +45,11 @@ class Cluster:
         *,
         activity_threads: int = 16,
         split_worker: bool = False,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
+        """``environment``: more settings for the worker and the API (e.g. ``OUTBOX_LEASE``)."""
         self.folder = folder
+        self.environment = dict(environment or {})
         # Split: workflow tasks in ``worker``, activities in ``activity_worker`` (WORKER_RUNS).
         self.split_worker = split_worker
         self.settings = Settings(
@@ -82,6 +85,7 @@ class Cluster:
             "AUTH_JWKS_FILE": str(s.auth_jwks_file),
             "LOG_LEVEL": "WARNING",
             **self.departments.env(),
+            **self.environment,
             **extra,
         }
 

@@ -4,6 +4,7 @@ next month, so their initiation window (T-1) is open now whatever today is."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,12 @@ def early_retirees(
     ]
 
 
+def made_up_mobile(id_number: str) -> str:
+    """A mobile number for a made-up person (139 and eight digits of their ID number's hash)."""
+    digits = int(hashlib.sha256(id_number.encode()).hexdigest(), 16) % 10**8
+    return f"139{digits:08d}"
+
+
 def declare_body(person: Person, declaration: Declaration) -> dict[str, Any]:
     """The ``POST /cases`` body an employer sends for ``person`` (as JSON)."""
     return {
@@ -74,6 +81,7 @@ def declare_body(person: Person, declaration: Declaration) -> dict[str, Any]:
             "name": person.name,
             "category": person.category.value,
             "region_code": person.region_code,
+            "mobile": made_up_mobile(person.id_number),
         },
         "declaration": declaration.model_dump(mode="json", exclude_none=True),
     }

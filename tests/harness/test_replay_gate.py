@@ -18,14 +18,7 @@ from temporalio.worker import Worker
 from harness.binaries import temporal_test_server
 from harness.cluster import KEYS
 from harness.demo_command import demo_data_converter
-from harness.replay_gate import (
-    DEADLOCK_MARKS,
-    ReplayFailure,
-    deadlock_detected,
-    fetch_histories,
-    replay_histories,
-    sample,
-)
+from harness.replay_gate import ReplayFailure, fetch_histories, replay_histories, sample
 from service.settings import Settings
 from service.temporal import data_converter
 
@@ -92,35 +85,19 @@ async def _stalling_history() -> WorkflowHistory:
         return await handle.fetch_history()
 
 
-async def test_a_replay_the_deadlock_detector_stopped_is_replayed_again(tmp_path: Path) -> None:
+async def test_a_replay_that_holds_its_thread_past_the_deadlock_timeout_still_replays(
+    tmp_path: Path,
+) -> None:
+    """As a long garbage collection in a big process would: the SDK's deadlock detector (two
+    seconds) would fail the replay, or leave it waiting for ever; the gate judges determinism
+    only."""
     history = await _stalling_history()
-    folder = tmp_path / "run"
-    STALLS[:] = [2.1]  # over the SDK's two seconds, once: a busy process, not the history
+    STALLS[:] = [2.2]
     report = await replay_histories(
-        [history], demo_data_converter(), folder=folder, workflows=[Stalling]
+        [history], demo_data_converter(), folder=tmp_path / "run", workflows=[Stalling]
     )
-    assert (report.replayed, report.retried, report.failures) == (1, 1, [])
-    # Stopped every time it is tried (here, the once allowed): a failure, kept like any other.
-    STALLS[:] = [2.1]
-    report = await replay_histories(
-        [history], demo_data_converter(), folder=folder, workflows=[Stalling], timeout_retries=0
-    )
-    [failure] = report.failures
-    assert report.retried == 0 and any(mark in failure.message for mark in DEADLOCK_MARKS)
-    assert failure.history_file == str(folder / f"{history.workflow_id}.json")
-
-
-def test_the_deadlock_detector_is_told_from_a_history_that_does_not_replay() -> None:
-    # As CI's load run printed it (the failure's message encrypted by the payload codec).
-    seen = (
-        "RuntimeError: 4: Workflow activation completion failed: Failure { failure: Some(Failure"
-        ' { message: "Encoded failure", failure_info: Some(ApplicationFailureInfo('
-        'ApplicationFailureInfo { r#type: "_DeadlockError", non_retryable: false }) }) }'
-    )
-    assert deadlock_detected(RuntimeError(seen))
-    assert deadlock_detected(RuntimeError("[TMPRL1101] Potential deadlock detected"))
-    assert not deadlock_detected(RuntimeError("Nondeterminism error: Update not found"))
-    assert not deadlock_detected(None)
+    assert STALLS == []  # it did stall
+    assert (report.replayed, report.failures) == (1, [])
 
 
 class _Handle:
