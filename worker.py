@@ -294,22 +294,26 @@ async def run(settings: Settings) -> None:
         )
         async with worker:
             if runs != "activities":
-                await ensure_dispatcher(client, settings.temporal_task_queue)
+                await ensure_dispatcher(client, settings)
             await stop.wait()
             log.info("worker draining")
     log.info("worker stopped")
 
 
-async def ensure_dispatcher(client: Client, task_queue: str) -> None:
+async def ensure_dispatcher(client: Client, settings: Settings) -> str:
     """Start the outbox's ``MessageDispatch`` workflow unless it runs already (one per task
-    queue, by its id: every worker asks, the first one starts it)."""
-    await client.start_workflow(
+    queue, by its id: every worker asks, the first one starts it); its id. Its heartbeat
+    timeout outlasts one send (``DEPARTMENT_TIMEOUT``), so a slow channel is not taken for a
+    dead worker."""
+    queue = settings.temporal_task_queue
+    handle = await client.start_workflow(
         MessageDispatchWorkflow.run,
-        DispatchRequest(),
-        id=f"{DISPATCH_ID}-{task_queue}",
-        task_queue=task_queue,
+        DispatchRequest(heartbeat=settings.department_timeout + 5),
+        id=f"{DISPATCH_ID}-{queue}",
+        task_queue=queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
+    return handle.id
 
 
 def main() -> None:

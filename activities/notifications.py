@@ -72,8 +72,10 @@ class Transient(Protocol):
 
 class DispatchRequest(Model):
     seconds: float = 60.0  # how long one activity keeps sending before it returns
-    batch: int = 50  # deliveries taken at a time
+    batch: int = 20  # deliveries taken at a time
     idle: float = 1.0  # seconds between looks at an empty outbox
+    heartbeat: float = 30.0  # seconds of silence after which Temporal runs it again: more than
+    # one send may take (the department timeout), as it beats after each
 
 
 class DispatchResult(Model):
@@ -100,11 +102,12 @@ class Dispatcher:
         self._deliveries, self._sms, self._app = deliveries, sms, app
         self._mobile_of, self._transient, self._sign = mobile_of, transient, sms_sign
 
-    def send_due(self, batch: int, tally: Counter[str]) -> int:
-        """One batch; how many deliveries it took."""
+    def send_due(self, batch: int, tally: Counter[str], beat: Callable[[], None]) -> int:
+        """One batch, with a ``beat`` after each delivery; how many deliveries it took."""
         taken = self._deliveries.take(batch)
         for due in taken:
             self._send(due, tally)
+            beat()
         return len(taken)
 
     def _send(self, due: Due, tally: Counter[str]) -> None:
@@ -178,10 +181,14 @@ class NotificationActivities:
         tally: Counter[str] = Counter()
         deadline = time.monotonic() + request.seconds
         while time.monotonic() < deadline:
-            taken = self._dispatcher.send_due(request.batch, tally)
+            taken = self._dispatcher.send_due(
+                request.batch, tally, lambda: activity.heartbeat(dict(tally))
+            )
             activity.heartbeat(dict(tally))
-            if activity.is_cancelled():
-                break  # the worker is shutting down: what is not sent yet waits for the next
+            # A worker shutting down (a deploy, ``make run`` stopped) would otherwise wait its
+            # whole graceful period for this activity: what is not sent yet waits for the next.
+            if activity.is_worker_shutdown() or activity.is_cancelled():
+                break
             if taken < request.batch:
-                activity.wait_for_cancelled_sync(timeout=request.idle)
+                activity.wait_for_worker_shutdown_sync(timeout=request.idle)
         return DispatchResult(**tally)

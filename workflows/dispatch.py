@@ -1,11 +1,12 @@
 """``MessageDispatch``: the one long-running workflow that keeps the outbox moving.
 
-It runs the ``notifications.dispatch`` activity again and again: each run sends what is due for a
-minute, heartbeating, and returns. A worker that dies mid-run stops heartbeating, and Temporal
-runs the activity again within ``HEARTBEAT`` on a worker that lives; the deliveries the dead one
-held are taken again when their lease passes (``db.outbox``) and posted under the same keys, so
-nothing is lost and nothing is sent twice. The worker starts it (``worker.ensure_dispatcher``):
-one per task queue, by its fixed id. It continues as new now and then, so its history stays short.
+It runs the ``notifications.dispatch`` activity again and again: each run sends what is due for
+a minute, heartbeating after each send, and returns. A worker that dies mid-run stops
+heartbeating, and Temporal runs the activity again ``request.heartbeat`` later on a worker that
+lives; the deliveries the dead one held are taken again when their lease passes (``db.outbox``)
+and posted under the same keys, so nothing is lost and nothing is sent twice. The worker starts
+it (``worker.ensure_dispatcher``): one per task queue, by its fixed id. It continues as new now
+and then, so its history stays short.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import DispatchRequest, NotificationActivities
 
 WORKFLOW_ID = "message-dispatch"
-HEARTBEAT = timedelta(seconds=10)
 ROUNDS = 60  # runs of the activity before continuing as new: about an hour, ~400 events
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
@@ -32,8 +32,8 @@ class MessageDispatchWorkflow:
             await workflow.execute_activity_method(
                 NotificationActivities.dispatch,
                 request,
-                start_to_close_timeout=timedelta(seconds=request.seconds) + 2 * HEARTBEAT,
-                heartbeat_timeout=HEARTBEAT,
+                start_to_close_timeout=timedelta(seconds=request.seconds + 2 * request.heartbeat),
+                heartbeat_timeout=timedelta(seconds=request.heartbeat),
                 retry_policy=RETRY,
                 summary="send what is due in the outbox",
             )

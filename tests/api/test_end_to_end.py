@@ -68,7 +68,6 @@ from tests.support.people import new_id_number
 from tests.support.served import served
 from web.app import create_app
 from worker import DepartmentSystems, build_worker, ensure_dispatcher
-from workflows.dispatch import WORKFLOW_ID as DISPATCH_ID
 
 ORGANISATION = "emp-e2e-1"
 NAME = "李秀兰"
@@ -143,7 +142,7 @@ async def test_a_case_from_declaration_to_completion_over_http(
             ):
                 health = await http.get("/health")
                 assert health.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
-                await ensure_dispatcher(dev_server.client, settings.temporal_task_queue)
+                dispatch = await ensure_dispatcher(dev_server.client, settings)
                 case_id = await _run_case(http, employer, clerks, id_number)
                 snapshot = await case_of(http, employer, case_id)
                 await _check_audit(http, clerks["hr"], case_id)
@@ -155,7 +154,6 @@ async def test_a_case_from_declaration_to_completion_over_http(
                 await _check_messages(
                     http, retiree, employer, case_id, make_sessionmaker(department_engine)
                 )
-                dispatch = f"{DISPATCH_ID}-{settings.temporal_task_queue}"
                 await _check_no_personal_data_in_histories(
                     dev_server, [case_id, dispatch], [id_number, MOBILE]
                 )

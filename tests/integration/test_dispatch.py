@@ -51,8 +51,11 @@ async def _until(what: str, check: object, timeout: float) -> None:
 
 async def test_a_killed_dispatcher_or_failing_sms_loses_and_doubles_nothing(tmp_path: Path) -> None:
     with sqlite_database(tmp_path) as url:
-        # A dead worker's deliveries are taken again 3 s after it took them, not after a minute.
-        cluster = Cluster(tmp_path, url, environment={"OUTBOX_LEASE": "3"})
+        # A dead worker's deliveries are taken again 3 s after it took them, not after a minute,
+        # and its dispatch is run again 7 s after its last heartbeat (a send may take 2 s).
+        cluster = Cluster(
+            tmp_path, url, environment={"OUTBOX_LEASE": "3", "DEPARTMENT_TIMEOUT": "2"}
+        )
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         sealer = payload_codec(cluster.settings)
