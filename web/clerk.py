@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from api.auth import Principal
 from api.problems import Problem
 from api.queries import InboxFilter, audit_trail, inbox
+from api.routes.messages import case_messages
 from api.routes.tasks import change_claim, decide
 from api.schemas import DecisionBody
 from contracts.people import Department, Role
@@ -172,6 +173,7 @@ async def _case_page(
             return audit_trail(db, case_id)
 
     trail = await asyncio.to_thread(read)
+    box = await case_messages(case_id, ctx, who)
     mine = _my_tasks(who, snapshot)
     shown: dict[str, Any] = {"task_id": "", "outcome": "", "reason": "", "at_counter": False}
     shown |= form or {}
@@ -190,6 +192,7 @@ async def _case_page(
         mine=mine,
         counter_tasks=_counter_tasks(who, snapshot),
         trail=trail,
+        box=box,
         today=_today(),
         notice=_notice(notice),
         form=shown,

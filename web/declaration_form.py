@@ -19,10 +19,11 @@ from domain.months import YearMonth
 from domain.plan import RetirementPath
 from domain.policy import Category, Policy, SpecialJobKind
 from domain.timeline import CHINA_TZ
+from notifications.contacts import normalise_mobile
 from web.messages import messages
 
 FIELDS = (
-    "name", "id_number", "category", "region_code", "path", "contribution_years",
+    "name", "id_number", "category", "region_code", "mobile", "path", "contribution_years",
     "deemed_years", "requested_month", "appraisal", "special_kind", "special_years",
     "notice_month", "employer_agreed", "one_child", "child_birth_date", "further_children",
 )  # fmt: skip
@@ -82,6 +83,11 @@ def read_form(raw: dict[str, str], policy: Policy) -> DeclarationForm:
         form.refuse("category", "declare.error_category")
     if not (len(v["region_code"]) == 6 and v["region_code"].isdigit()):
         form.refuse("region_code", "declare.error_region")
+    if v["mobile"]:
+        try:
+            v["mobile"] = normalise_mobile(v["mobile"])
+        except ValueError:
+            form.refuse("mobile", "declare.error_mobile")
     declaration = _declaration(form)
     if form.errors:
         return form
@@ -93,6 +99,7 @@ def read_form(raw: dict[str, str], policy: Policy) -> DeclarationForm:
                     "name": v["name"],
                     "category": v["category"],
                     "region_code": v["region_code"],
+                    "mobile": v["mobile"] or None,
                 },
                 "declaration": declaration,
             }

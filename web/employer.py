@@ -19,6 +19,7 @@ from api.auth import Principal
 from api.problems import Problem
 from api.queries import CaseFilter, open_party_tasks, search_cases
 from api.routes.cases import declare, initiate, resubmit, settle
+from api.routes.messages import case_messages
 from api.schemas import InitiateBody, ResubmitBody, SettleBody
 from contracts.people import Role
 from contracts.workflow import Assignee, CaseSnapshot, Outcome, TaskKind, TaskStatus
@@ -145,12 +146,14 @@ async def case_page(
         for t in snapshot.tasks
         if t.status is TaskStatus.OPEN and t.assignee is Assignee.ORGANISATION
     ]
+    box = await case_messages(case_id, context_of(request), who)
     return render(
         request,
         "employer_case.html",
         status=status,
         s=snapshot,
         ours=ours,
+        box=box,
         notice=notice if notice in NOTICES else None,
         error=error,
         key=uuid.uuid4().hex,

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.auth import Principal
 from api.problems import Problem
 from api.queries import CaseFilter, rating_of, search_cases
+from api.routes.messages import case_messages
 from api.routes.ratings import rate
 from api.schemas import CaseSummary, RatingBody
 from api.workflow_gateway import snapshot_of
@@ -72,11 +73,13 @@ async def my_case(
             return rating_of(db, chosen.case_id)
 
     rating = await asyncio.to_thread(read_rating) if snapshot.stage.terminal else None
+    box = await case_messages(chosen.case_id, ctx, who)
     return render(
         request,
         "my.html",
         status=status,
         snapshot=snapshot,
+        box=box,
         cases=[c for c in cases if c.case_id != chosen.case_id],
         policy=ctx.policy,
         today=datetime.now(CHINA_TZ).date(),

@@ -31,7 +31,7 @@ STAFF_READS = ("individual", "organisation", "clerk", "supervisor")
     "/{case_id}/messages",
     response_model=CaseMessages,
     summary="The case's messages and their deliveries (newest first)",
-    responses=problems(401, 403, 404, 503),
+    responses=problems(401, 403, 404, 422, 503),
 )
 async def case_messages(case_id: CaseIdPath, ctx: ContextDep, who: PrincipalDep) -> CaseMessages:
     facts = await case_facts(ctx, case_id)

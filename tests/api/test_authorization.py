@@ -426,6 +426,12 @@ async def test_a_retiree_acts_on_their_own_case(api: Api) -> None:
     other = api.as_(role="individual", id_number=other_id)
     await wait_stage(api.http, other, other_case, "pre-review")
     assert_problem(await api.http.get(f"/cases/{case_id}", headers=other), 403)
+    # Messages: a person reads their own only, as do an organisation and another region's clerk.
+    for stranger in (other, employer, api.as_(role="clerk", department="hr", region="220103")):
+        assert_problem(await api.http.get(f"/cases/{case_id}/messages", headers=stranger), 403)
+    mine = await api.http.get(f"/cases/{case_id}/messages", headers=retiree)
+    assert mine.status_code == 200, mine.text
+    assert {m["to"] for m in mine.json()["items"]} <= {"individual"}
     withdrawn = await api.http.post(
         f"/cases/{other_case}/withdrawal", json={"reason": "I keep working"}, headers=other
     )

@@ -33,7 +33,7 @@ from service.settings import DEV_ISSUER, Settings
 from tests.support.people import REGION, new_id_number
 from tests.support.served import served
 from web.app import create_app
-from worker import DepartmentSystems, build_worker
+from worker import DepartmentSystems, build_worker, ensure_dispatcher
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 AUDIENCE = "retirement-api"
@@ -118,18 +118,21 @@ def web_settings(
 async def worker(
     web_settings: Settings, dev_server: WorkflowEnvironment, platform: Platform
 ) -> AsyncIterator[None]:
-    """The worker for the module's cases, its department steps over HTTP to the simulator."""
+    """The worker for the module's cases, its department steps over HTTP to the simulator, and
+    the outbox's dispatcher sending their messages."""
     engine = make_engine(web_settings.database_url)
     try:
         with ThreadPoolExecutor(max_workers=8) as executor:
             running = build_worker(
                 dev_server.client,
                 web_settings.temporal_task_queue,
-                DepartmentSystems.over(platform, make_sessionmaker(engine)),
+                DepartmentSystems.over(platform, make_sessionmaker(engine), web_settings),
                 executor,
             )
             async with running:
+                dispatch = await ensure_dispatcher(dev_server.client, web_settings)
                 yield
+                await dev_server.client.get_workflow_handle(dispatch).terminate("module over")
     finally:
         engine.dispose()
 

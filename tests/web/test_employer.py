@@ -72,6 +72,7 @@ async def test_every_mistake_is_named_beside_its_field_and_nothing_is_declared(
         "contribution_years": "abc",
         "requested_month": "next spring",
         "appraisal": "",
+        "mobile": "0431-8888",  # a landline
     }
     refused = await http.post("/employer/declare", data={**await _form(http), **bad})
     assert refused.status_code == 400
@@ -83,6 +84,7 @@ async def test_every_mistake_is_named_beside_its_field_and_nothing_is_declared(
         "declare.error_years",
         "declare.error_month",
         "declare.error_appraisal",
+        "declare.error_mobile",
     ):
         assert t(key) in refused.text, key
     assert 'value="next spring"' in refused.text  # what was typed is kept
@@ -147,6 +149,7 @@ async def test_an_employer_declares_by_keyboard_and_initiates_from_the_case_page
     await live.filter(has_text=t("declare.gender_female")).wait_for()
     assert "1980" in await live.inner_text()
     await page.get_by_label(t("declare.region_code")).fill(REGION)
+    await page.get_by_label(t("declare.mobile")).fill("+86 135 0431 6600")
     await page.get_by_label(t("path.illness")).check()
     assert await page.locator("#appraisal").is_visible()
     await page.get_by_label(t("declare.contribution_years")).fill("16")
@@ -159,6 +162,12 @@ async def test_an_employer_declares_by_keyboard_and_initiates_from_the_case_page
     case_id = page.url.split("/")[-1].split("?")[0]
     assert t("employer.notice_declared") in await page.locator("main").inner_text()
     assert await desktop.axe_violations() == []
+    # The number is the person's: kept, shown masked to the clerks, never to the employer.
+    async with httpx.AsyncClient(base_url=site, timeout=30) as http:
+        box = await http.get(f"/cases/{case_id}/messages", headers=who.headers("clerk-hr"))
+        assert box.json()["mobile_masked"] == "135****6600"
+        box = await http.get(f"/cases/{case_id}/messages", headers=who.headers("employer"))
+        assert box.json()["mobile_masked"] is None
 
     async with httpx.AsyncClient(base_url=site, timeout=30) as http:
         await wait_stage(http, who.headers("employer"), case_id, "pre-review")

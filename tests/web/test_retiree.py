@@ -1,6 +1,7 @@
 """A retiree follows her own case on her phone, in a real browser, from the day her employer
 declares her until the pension is awarded: stage, what is expected of whom, the nine items, the
-timeline and the results, all in Chinese, every state of the page passing axe."""
+timeline, the results and the messages that reached her phone, all in Chinese, every state of the
+page passing axe."""
 
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ async def test_a_retiree_follows_her_case_to_the_pension(
             category="female-worker",
             declaration=illness_declaration(),
         )
+        body["person"]["mobile"] = "13604310077"
         declared = await http.post(
             "/cases", json=body, headers={**employer, "Idempotency-Key": "web-retiree"}
         )
@@ -128,6 +130,20 @@ async def test_a_retiree_follows_her_case_to_the_pension(
     assert t("my.fund", amount=f"{FUND:.2f}") in text
     done = await phone.page.locator("table.items tr.item-done").count()
     assert done >= 5
+    assert await phone.axe_violations() == []
+
+    # Her messages, in Chinese, texted to the number her employer gave (shown masked) and
+    # pushed to her app: once the dispatcher has sent them, the page says so.
+    async def texted() -> str | None:
+        await phone.page.reload()
+        shown = await _text(phone)
+        return shown if shown.count(t("delivery.sms_sent")) >= 2 else None
+
+    text = await eventually(texted, timeout=30, what="her messages texted")
+    assert t("messages.mobile", mobile="136****0077") in text
+    assert "13604310077" not in text
+    assert "退休审批通过（权益告知）" in text and "退休“一件事”已办结" in text
+    assert t("delivery.app_sent") in text
     assert await phone.axe_violations() == []
 
     # She rates the service: a level is needed (said beside it), then it is in, once.

@@ -57,6 +57,10 @@ from tests.api.support import (
 from tests.support.people import fixed_id_number, new_id_number
 
 
+def _with_mobile(body: Json, mobile: str) -> Json:
+    return {**body, "person": {**body["person"], "mobile": mobile}}
+
+
 def _problem() -> ContributionProblem:
     return ContributionProblem(
         id="arrears-1",
@@ -299,6 +303,13 @@ DECLARATION_REFUSALS: list[tuple[str, Json, int, str, str]] = [
         422,
         "validation",
         "extra",
+    ),
+    (
+        "landline-for-mobile",
+        _with_mobile(declare_body(new_id_number(*NORMAL_BORN)), "0431-88886666"),
+        422,
+        "validation",
+        "mobile number is 11 digits",
     ),
 ]
 
