@@ -53,8 +53,7 @@ from service.schedules import TemporalCaseStarter
 from service.settings import Settings, WorkerRuns, get_settings
 from service.temporal import configure_runtime, connect, payload_codec
 from workflows.case import RetirementCase
-from workflows.dispatch import WORKFLOW_ID as DISPATCH_ID
-from workflows.dispatch import MessageDispatchWorkflow
+from workflows.dispatch import MessageDispatchWorkflow, dispatcher_id
 from workflows.sweeps import OverdueDigestWorkflow, RosterSweepWorkflow
 
 log = structlog.get_logger("worker")
@@ -309,7 +308,7 @@ async def ensure_dispatcher(client: Client, settings: Settings) -> str:
     handle = await client.start_workflow(
         MessageDispatchWorkflow.run,
         DispatchRequest(heartbeat=settings.department_timeout + 5),
-        id=f"{DISPATCH_ID}-{queue}",
+        id=dispatcher_id(queue),
         task_queue=queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )

@@ -43,6 +43,7 @@ from policies import load_policy
 from service.case_start import start_case
 from service.temporal import connect
 from workflows.case import RetirementCase
+from workflows.dispatch import dispatcher_id
 
 ORGANISATION = "emp-chaos"
 
@@ -232,7 +233,14 @@ async def _run(
             (d.handle.id, rid) not in applied for d in drivers for rid in d.answered
         )
         with cluster.departments.platform() as platform:
-            figures.verdict = await verdict(client, sessions, platform, snapshots, run="chaos")
+            figures.verdict = await verdict(
+                client,
+                sessions,
+                platform,
+                snapshots,
+                run="chaos",
+                also_replay=[dispatcher_id(cluster.settings.temporal_task_queue)],
+            )
         figures.activity_retries = figures.verdict.histories.retries
     finally:
         cluster.stop()

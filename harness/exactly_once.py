@@ -205,16 +205,21 @@ async def verdict(
     departments: DepartmentLedger,
     snapshots: list[CaseSnapshot],
     run: str,
+    also_replay: Sequence[str] = (),
 ) -> Verdict:
     """The decisions against the audit log, the side effects against the histories,
     ``reconcile``'s drift, and every case's history replayed with the client's data converter
-    (the worker's); a history that does not replay is written to
-    ``var/replay-failures/<run>-<time>/``. Call it once every workflow has closed."""
+    (the worker's), with the histories of ``also_replay`` (the outbox's dispatcher); a history
+    that does not replay is written to ``var/replay-failures/<run>-<time>/``. Call it once every
+    case has closed."""
     listed = await ListedEffects.of(departments)
     found = await reconcile(client, sessions, listed, fetched={s.case_id: s for s in snapshots})
     tally = Tally()  # fed by the replay gate's stream: each history is fetched once
     replay = await replay_gate(
-        client, [s.case_id for s in snapshots], run=run_name(run), observe=tally.add_current_run
+        client,
+        [*(s.case_id for s in snapshots), *also_replay],
+        run=run_name(run),
+        observe=tally.add_current_run,
     )
     return Verdict(
         decisions=decision_audit(sessions, snapshots),

@@ -56,6 +56,7 @@ from harness.people import declare_body, early_retirees
 from harness.scratch import scratch_database
 from service.temporal import connect
 from workflows.case import RetirementCase
+from workflows.dispatch import dispatcher_id
 
 REGIONS = ("220102", "220103", "220104", "220105", "220106")
 DEPARTMENTS = ("hr", "social-insurance", "medical-security", "provident-fund")
@@ -437,7 +438,14 @@ async def _check(
     figures.lost_decisions = sum(1 for answered in ledger.decided if answered not in by_clerk)
     await asyncio.sleep(2)  # the last projections
     with cluster.departments.platform() as platform:
-        figures.verdict = await verdict(client, sessions, platform, snapshots, run="load")
+        figures.verdict = await verdict(
+            client,
+            sessions,
+            platform,
+            snapshots,
+            run="load",
+            also_replay=[dispatcher_id(cluster.settings.temporal_task_queue)],
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

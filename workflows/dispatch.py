@@ -20,6 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import DispatchRequest, NotificationActivities
 
 WORKFLOW_ID = "message-dispatch"
+
+
+def dispatcher_id(task_queue: str) -> str:
+    """The dispatcher of a task queue's cases: one per queue."""
+    return f"{WORKFLOW_ID}-{task_queue}"
+
+
 ROUNDS = 60  # runs of the activity before continuing as new: about an hour, ~400 events
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
