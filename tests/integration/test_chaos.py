@@ -53,10 +53,11 @@ async def test_cases_survive_crashes_outages_and_dropped_connections(
     assert verdict is not None
     assert verdict.effects.pension_awards == verdict.effects.fund_payouts == 6
     assert verdict.effects.duplicate_records == {}
-    # Every notice the workflows sent is stored, none twice. How many depends on the day
+    # Every notice the workflows sent is in the outbox, none twice. How many depends on the day
     # (a deadline already past when the case starts sends an escalation), so the histories
-    # count them: at least the rights notice and the completion notice of each case.
-    assert verdict.effects.notifications == verdict.histories.notices_sent >= 6 * 2
+    # count them: at least the rights notice and the completion notice of each case. The
+    # dispatcher, killed with the worker, sent no text or push twice.
+    assert verdict.messages == verdict.histories.notices_sent >= 6 * 2
     assert verdict.effects.duplicate_notifications == 0
     # A killed worker's cases wait on its sticky queue for worker.STICKY_TIMEOUT (3 s), not the
     # SDK's 10 s, before the restarted worker may take them.
@@ -64,7 +65,8 @@ async def test_cases_survive_crashes_outages_and_dropped_connections(
     assert verdict.decisions.applied == 36  # six per case, none lost, none twice
     assert verdict.decisions.doubled == verdict.decisions.unaudited == 0
     assert verdict.drift == []
-    # The replay gate ran: every case's history replays against the current workflow code.
-    assert verdict.replay.replayed == verdict.replay.cases == 6
+    # The replay gate ran: every case's history, and the dispatcher's, replays against the
+    # current workflow code.
+    assert verdict.replay.replayed == verdict.replay.cases == 6 + 1
     assert verdict.replay.failures == []
     assert figures.ok

@@ -32,8 +32,10 @@ async def test_concurrent_employers_and_clerks_lose_and_double_nothing() -> None
     assert verdict.effects.pension_awards == verdict.effects.fund_payouts == 30
     assert verdict.effects.duplicate_records == {}
     assert verdict.effects.duplicate_notifications == 0
+    assert verdict.messages == verdict.histories.notices_sent
     assert verdict.drift == []
-    # The replay gate ran: every case's history replays against the current workflow code.
-    assert verdict.replay.replayed == verdict.replay.cases == 30
+    # The replay gate ran: every case's history, and the dispatcher's, replays against the
+    # current workflow code.
+    assert verdict.replay.replayed == verdict.replay.cases == 30 + 1
     assert verdict.replay.failures == []
     assert figures.ok
