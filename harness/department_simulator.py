@@ -62,6 +62,10 @@ class DepartmentSimulator:
             base_url=f"{self.url}/admin",
             headers={"Authorization": f"Bearer {self.admin_token}"},
             timeout=30,
+            # A pooled connection is dropped well before the server closes an idle one (its
+            # keep-alive timeout): reusing one the server is closing that instant fails the
+            # request with "Server disconnected without sending a response".
+            limits=httpx.Limits(keepalive_expiry=1.0),
         )
 
     # ---- the process ------------------------------------------------------------------------

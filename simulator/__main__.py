@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         applied = scenarios.apply_all(app.state.simulator.sessions, rows)
         print(f"simulator: {applied} scenarios from {args.scenarios}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # Idle connections are kept longer than the callers keep them (httpx: 5 s), so a caller never
+    # sends on a connection the simulator is closing at that moment.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75)
     return 0
 
 

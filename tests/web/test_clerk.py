@@ -13,6 +13,7 @@ import pytest
 from harness.department_simulator import DepartmentSimulator
 from tests.api.support import (
     case_of,
+    decide,
     declare_body,
     illness_declaration,
     inbox_task,
@@ -107,6 +108,13 @@ async def test_a_clerk_claims_opens_and_decides_from_the_inbox(
         assert line in decisions
         snapshot = await case_of(http, who.headers("employer"), case_id)
         assert [d["outcome"] for d in snapshot["decisions"]] == ["approve"]
+        # Another department's decision, with the evidence its clerk cited, on the same page.
+        evidence = ["缴费凭证 2026-118"]
+        social = who.headers("clerk-social-insurance")
+        await decide(http, social, case_id, "confirm-contributions", evidence=evidence)
+        await page.reload()
+        decisions = await page.locator("section", has_text=t("clerk.decisions_title")).inner_text()
+        assert t("clerk.decision_evidence", refs=evidence[0]) in decisions
         assert desktop.outside == []
 
 
