@@ -14,13 +14,15 @@ COPY db db
 COPY service service
 COPY api api
 COPY web web
+COPY notifications notifications
 COPY cli cli
 COPY worker.py ./
 # Bytecode for the service's own modules. The worker's workflow sandbox imports the workflow's
 # modules afresh for every case it starts or reloads into its cache; without .pyc files (and
 # PYTHONDONTWRITEBYTECODE keeps Python from writing them) each of those compiles workflows/*.py
 # from source again (docs/performance.md).
-RUN python -m compileall -q domain policies contracts activities adapters workflows db service api cli \
+RUN python -m compileall -q domain policies contracts activities adapters workflows db service api web \
+    notifications cli \
     worker.py
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 retirement
 USER retirement
