@@ -263,3 +263,20 @@ class CaseMessages(BaseModel):
         description="the person's mobile number as on record, masked (not shown to employers)"
     )
     items: list[MessageView]
+
+
+class ContactBody(Body):
+    mobile: Annotated[str, Field(max_length=20, examples=["13904312288"])] = Field(
+        description="11 digits; spaces, dashes and +86 are allowed"
+    )
+    at_counter: AtCounter = False
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        return normalise_mobile(value)
+
+
+class Contact(BaseModel):
+    case_id: str
+    mobile_masked: str = Field(description="the number now on record, masked")

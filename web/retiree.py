@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from api.auth import Principal
 from api.problems import Problem
 from api.queries import CaseFilter, rating_of, search_cases
-from api.routes.messages import case_messages
+from api.routes.messages import case_messages, change_contact
 from api.routes.ratings import rate
-from api.schemas import CaseSummary, RatingBody
+from api.schemas import CaseSummary, ContactBody, RatingBody
 from api.workflow_gateway import snapshot_of
 from contracts.people import Role
 from contracts.workflow import Stage
@@ -44,11 +44,12 @@ async def my_case(
     case: str | None = None,
     notice: Annotated[str | None, Query()] = None,
     form: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
-    """The nine items, the timeline, what is expected of whom next, the results, and once the
-    case has closed the rating form. ``case`` picks one of their cases (otherwise the open one,
-    or the last to change)."""
+    """The nine items, the timeline, what is expected of whom next, the results, the messages
+    and the number texts go to, and once the case has closed the rating form. ``case`` picks
+    one of their cases (otherwise the open one, or the last to change)."""
     who = _retiree(request)
     if isinstance(who, Response):
         return who
@@ -84,8 +85,9 @@ async def my_case(
         policy=ctx.policy,
         today=datetime.now(CHINA_TZ).date(),
         rating=rating,
-        notice="rated" if notice == "rated" else None,
+        notice=notice if notice in ("rated", "contact") else None,
         form={"level": "", "comment": "", "errors": {}} | (form or {}),
+        contact={"mobile": "", "errors": {}} | (contact or {}),
         comment_max=COMMENT_MAX,
     )
 
@@ -123,6 +125,33 @@ async def rating(
             form["errors"]["form"] = problem_key(problem)
             return await my_case(request, case=case_id, form=form, status=problem.status)
     return RedirectResponse(f"/my?case={quote(case_id)}&notice=rated", status_code=303)
+
+
+@router.post("/my/contact", response_model=None)
+async def change_number(
+    request: Request,
+    case_id: Annotated[str, Form()] = "",
+    mobile: Annotated[str, Form()] = "",
+    token: Annotated[str | None, Form(alias=csrf.FIELD)] = None,
+) -> Response:
+    """A new number for the person's texts; a wrong one is refused beside the field."""
+    who = _retiree(request)
+    if isinstance(who, Response):
+        return who
+    if not csrf.valid(request, token):
+        return refused(request, 403, "errors.csrf_title", "errors.csrf")
+    contact: dict[str, Any] = {"mobile": mobile, "errors": {}}
+    try:
+        body = ContactBody(mobile=mobile)
+    except ValidationError:
+        contact["errors"]["mobile"] = "declare.error_mobile"
+        return await my_case(request, case=case_id, contact=contact, status=400)
+    try:
+        await change_contact(case_id, body, context_of(request), who)
+    except Problem as problem:
+        contact["errors"]["form"] = problem_key(problem)
+        return await my_case(request, case=case_id, contact=contact, status=problem.status)
+    return RedirectResponse(f"/my?case={quote(case_id)}&notice=contact", status_code=303)
 
 
 def _current(cases: list[CaseSummary]) -> CaseSummary:

@@ -146,8 +146,22 @@ async def test_a_retiree_follows_her_case_to_the_pension(
     assert t("delivery.app_sent") in text
     assert await phone.axe_violations() == []
 
-    # She rates the service: a level is needed (said beside it), then it is in, once.
+    # She changes the number her texts go to: a wrong one is refused beside the field.
     page = phone.page
+    await page.get_by_label(t("contact.mobile")).fill("0431-8888")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name=t("contact.submit")).click()
+    assert await page.locator("#mobile-error").inner_text() == t("declare.error_mobile")
+    assert t("messages.mobile", mobile="136****0077") in await _text(phone)
+    assert await phone.axe_violations() == []
+    await page.get_by_label(t("contact.mobile")).fill("139 0431 0088")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name=t("contact.submit")).click()
+    text = await _text(phone)
+    assert t("contact.changed", mobile="139****0088") in text
+    assert "13904310088" not in text
+
+    # She rates the service: a level is needed (said beside it), then it is in, once.
     await page.get_by_role("button", name=t("rating.submit")).click()
     await page.locator("#level-error").wait_for()
     assert await page.locator("#level-error").inner_text() == t("rating.error_level")
